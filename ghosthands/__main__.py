@@ -1,0 +1,3 @@
+from ghosthands.cli import main
+
+main()

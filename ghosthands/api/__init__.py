@@ -1,0 +1,1 @@
+"""HTTP API: the Starlette app (``create_app``) and the role that serves it."""

@@ -1,0 +1,342 @@
+"""Settings: the environment parsed once into one typed, immutable object.
+
+Every variable is declared once in ``_FIELDS`` with its parser, default and whether it is
+a secret. A missing or malformed value raises :class:`ConfigError`, whose message names
+the variable and the problem and never contains a secret's value; the CLI turns it into
+one line on stderr and exit code 78 (EX_CONFIG) so systemd does not restart-loop.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+EX_CONFIG = 78
+
+ENVIRONMENTS = ("development", "production", "test")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed. ``str()`` is safe to print."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"configuration error: {variable}: {problem}")
+        self.variable = variable
+        self.problem = problem
+
+
+# -- parsers: each takes the raw string and returns a value or raises ValueError with a
+# -- message that does not repeat the raw value (the caller decides whether it may).
+
+
+def _str(raw: str) -> str:
+    return raw
+
+
+def _int_range(lo: int, hi: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise ValueError(f"must be a whole number between {lo} and {hi}") from None
+        if not lo <= value <= hi:
+            raise ValueError(f"must be between {lo} and {hi}")
+        return value
+
+    return parse
+
+
+def _float_range(lo: float, hi: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            raise ValueError(f"must be a number between {lo} and {hi}") from None
+        if not lo <= value <= hi:
+            raise ValueError(f"must be between {lo} and {hi}")
+        return value
+
+    return parse
+
+
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("must be true or false")
+
+
+def _url(*schemes: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip()
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError:
+            raise ValueError("is not a valid URL") from None
+        if parts.scheme not in schemes:
+            wanted = " or ".join(s + "://" for s in schemes)
+            raise ValueError(f"must be a URL starting with {wanted}")
+        if not parts.hostname and not (parts.scheme.startswith("postgres") and parts.query):
+            raise ValueError("must name a host")
+        return value
+
+    return parse
+
+
+_postgres_url = _url("postgres", "postgresql")
+_http_url = _url("http", "https")
+
+
+def _environment(raw: str) -> str:
+    value = raw.strip().lower()
+    aliases = {"dev": "development", "prod": "production"}
+    value = aliases.get(value, value)
+    if value not in ENVIRONMENTS:
+        raise ValueError(f"must be one of {', '.join(ENVIRONMENTS)}")
+    return value
+
+
+def _encryption_keys(raw: str) -> tuple[bytes, ...]:
+    """One 32-byte key, or several separated by commas (newest first) during rotation."""
+    keys = []
+    for part in raw.split(","):
+        part = part.strip()
+        if part:
+            keys.append(decode_key(part))
+    if not keys:
+        raise ValueError("must hold at least one key")
+    return tuple(keys)
+
+
+def decode_key(text: str) -> bytes:
+    """A 32-byte AES-256 key written as 64 hex digits or base64."""
+    text = text.strip()
+    key: bytes | None = None
+    if len(text) == 64:
+        try:
+            key = bytes.fromhex(text)
+        except ValueError:
+            key = None
+    if key is None:
+        try:
+            urlsafe = "-" in text or "_" in text
+            padded = text + "=" * (-len(text) % 4)
+            key = base64.b64decode(padded, altchars=b"-_" if urlsafe else None, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("must be 32 bytes written as 64 hex digits or base64") from None
+    if len(key) != 32:
+        raise ValueError(f"must decode to 32 bytes (got {len(key)})")
+    return key
+
+
+def _webhook_secret(raw: str) -> str:
+    value = raw.strip()
+    if not value.startswith("whsec_"):
+        raise ValueError("must have the form whsec_<base64>")
+    try:
+        decoded = base64.b64decode(value[len("whsec_") :], validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("the part after whsec_ must be base64") from None
+    if len(decoded) < 16:
+        raise ValueError("must decode to at least 16 bytes")
+    return value
+
+
+def _nonempty(raw: str) -> str:
+    if not raw.strip():
+        raise ValueError("must not be empty")
+    return raw.strip()
+
+
+@dataclasses.dataclass(frozen=True)
+class _Field:
+    attr: str
+    names: tuple[str, ...]  # first is canonical; later ones are accepted aliases
+    parse: Callable[[str], Any]
+    default: Any = None
+    secret: bool = False
+
+
+_FIELDS: tuple[_Field, ...] = (
+    _Field("environment", ("GH_ENV", "NODE_ENV"), _environment, "production"),
+    _Field("database_url", ("DATABASE_URL",), _postgres_url, None, secret=True),
+    _Field("database_pool_url", ("DATABASE_POOL_URL",), _postgres_url, None, secret=True),
+    _Field("api_pool_size", ("GH_API_POOL_SIZE",), _int_range(1, 100), 5),
+    _Field("worker_pool_size", ("GH_WORKER_POOL_SIZE",), _int_range(1, 100), 5),
+    _Field("supabase_url", ("SUPABASE_URL",), _http_url, None),
+    _Field("supabase_service_key", ("SUPABASE_SERVICE_KEY",), _nonempty, None, secret=True),
+    _Field("supabase_jwt_secret", ("SUPABASE_JWT_SECRET",), _nonempty, None, secret=True),
+    _Field("service_secret", ("GH_SERVICE_SECRET",), _nonempty, None, secret=True),
+    _Field("encryption_keys", ("GH_ENCRYPTION_KEY",), _encryption_keys, (), secret=True),
+    _Field("api_host", ("GH_API_HOST",), _nonempty, "127.0.0.1"),
+    _Field("api_port", ("GH_API_PORT",), _int_range(0, 65535), 3100),
+    _Field("worker_host", ("GH_WORKER_HOST",), _nonempty, "127.0.0.1"),
+    _Field("worker_port", ("GH_WORKER_PORT",), _int_range(0, 65535), 3101),
+    _Field("max_concurrent_jobs", ("MAX_CONCURRENT_JOBS",), _int_range(1, 64), 2),
+    _Field("worker_id_prefix", ("GH_WORKER_ID_PREFIX",), _nonempty, "worker"),
+    _Field("heartbeat_seconds", ("GH_HEARTBEAT_SECONDS",), _float_range(0.1, 3600), 30.0),
+    _Field("stale_seconds", ("GH_STALE_SECONDS",), _float_range(0.5, 86400), 120.0),
+    _Field("poll_seconds", ("GH_POLL_SECONDS",), _float_range(0.05, 300), 5.0),
+    _Field("api_drain_seconds", ("GH_API_DRAIN_SECONDS",), _float_range(0, 600), 5.0),
+    _Field("worker_drain_seconds", ("GH_WORKER_DRAIN_SECONDS",), _float_range(0, 3600), 30.0),
+    _Field("google_api_key", ("GOOGLE_API_KEY",), _nonempty, None, secret=True),
+    _Field("openai_api_key", ("OPENAI_API_KEY",), _nonempty, None, secret=True),
+    _Field("anthropic_api_key", ("ANTHROPIC_API_KEY",), _nonempty, None, secret=True),
+    _Field("openai_base_url", ("OPENAI_BASE_URL",), _http_url, "https://api.openai.com/v1"),
+    _Field("anthropic_base_url", ("ANTHROPIC_BASE_URL",), _http_url, "https://api.anthropic.com"),
+    _Field(
+        "gemini_base_url",
+        ("GEMINI_BASE_URL",),
+        _http_url,
+        "https://generativelanguage.googleapis.com",
+    ),
+    _Field("default_model", ("GH_DEFAULT_MODEL",), _nonempty, "qwen-72b"),
+    _Field("cors_origin", ("CORS_ORIGIN",), _str, None),
+    _Field("allow_private_networks", ("GH_ALLOW_PRIVATE_NETWORKS",), _bool, False),
+    _Field("webhook_secret", ("GH_WEBHOOK_SECRET",), _webhook_secret, None, secret=True),
+    _Field("deploy_webhook_url", ("VALET_DEPLOY_WEBHOOK_URL",), _http_url, None),
+    _Field("deploy_webhook_secret", ("VALET_DEPLOY_WEBHOOK_SECRET",), _nonempty, None, secret=True),
+    _Field("browser_headless", ("GH_BROWSER_HEADLESS",), _bool, None),
+    _Field("max_body_bytes", ("GH_MAX_BODY_BYTES",), _int_range(1024, 64 << 20), 1 << 20),
+    _Field("log_level", ("GH_LOG_LEVEL",), _nonempty, "info"),
+    _Field("commit_sha", ("GH_COMMIT_SHA", "GIT_COMMIT_SHA"), _nonempty, "unknown"),
+    _Field("enable_test_routes", ("GH_ENABLE_TEST_ROUTES",), _bool, False),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Everything GhostHands reads from its environment. Build with :func:`load_settings`."""
+
+    environment: str = "production"
+    database_url: str | None = None
+    database_pool_url: str | None = None
+    api_pool_size: int = 5
+    worker_pool_size: int = 5
+    supabase_url: str | None = None
+    supabase_service_key: str | None = None
+    supabase_jwt_secret: str | None = None
+    service_secret: str | None = None
+    encryption_keys: tuple[bytes, ...] = ()
+    api_host: str = "127.0.0.1"
+    api_port: int = 3100
+    worker_host: str = "127.0.0.1"
+    worker_port: int = 3101
+    max_concurrent_jobs: int = 2
+    worker_id_prefix: str = "worker"
+    heartbeat_seconds: float = 30.0
+    stale_seconds: float = 120.0
+    poll_seconds: float = 5.0
+    api_drain_seconds: float = 5.0
+    worker_drain_seconds: float = 30.0
+    google_api_key: str | None = None
+    openai_api_key: str | None = None
+    anthropic_api_key: str | None = None
+    openai_base_url: str = "https://api.openai.com/v1"
+    anthropic_base_url: str = "https://api.anthropic.com"
+    gemini_base_url: str = "https://generativelanguage.googleapis.com"
+    default_model: str = "qwen-72b"
+    cors_origin: str | None = None
+    allow_private_networks: bool = False
+    webhook_secret: str | None = None
+    deploy_webhook_url: str | None = None
+    deploy_webhook_secret: str | None = None
+    browser_headless: bool | None = None
+    max_body_bytes: int = 1024 * 1024
+    log_level: str = "info"
+    commit_sha: str = "unknown"
+    enable_test_routes: bool = False
+
+    @property
+    def headless(self) -> bool:
+        """Headless unless set otherwise; development defaults to a visible browser."""
+        if self.browser_headless is not None:
+            return self.browser_headless
+        return self.environment != "development"
+
+    @property
+    def pool_url(self) -> str | None:
+        """URL for pooled connections: the transaction pooler when configured."""
+        return self.database_pool_url or self.database_url
+
+    def secret_values(self) -> list[str]:
+        """Every secret value set, for log redaction. Never log the result."""
+        values: list[str] = []
+        for field in _FIELDS:
+            if not field.secret:
+                continue
+            value = getattr(self, field.attr)
+            if isinstance(value, str) and value:
+                values.append(value)
+                if "://" in value:  # a DSN: its password on its own too
+                    password = urlsplit(value).password
+                    if password:
+                        values.append(password)
+        return values
+
+    def require(self, *attrs: str) -> None:
+        """Fail with ConfigError naming the variable when any of ``attrs`` is unset."""
+        by_attr = {f.attr: f for f in _FIELDS}
+        for attr in attrs:
+            if getattr(self, attr) in (None, (), ""):
+                raise ConfigError(by_attr[attr].names[0], "is required but not set")
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse a KEY=VALUE file (the format of docker's env_file and systemd)."""
+    values: dict[str, str] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError("GH_ENV_FILE", f"cannot read {path}: {exc.strerror}") from None
+    for number, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :]
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise ConfigError("GH_ENV_FILE", f"{path} line {number} is not KEY=VALUE")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = None
+) -> Settings:
+    """Parse settings from ``environ`` (default ``os.environ``) and an optional env file.
+
+    Variables in the environment win over the file. An empty variable counts as unset.
+    """
+    env = dict(os.environ if environ is None else environ)
+    file_name = env_file or (Path(env["GH_ENV_FILE"]) if env.get("GH_ENV_FILE") else None)
+    if file_name is not None:
+        for key, value in read_env_file(file_name).items():
+            env.setdefault(key, value)
+
+    values: dict[str, Any] = {}
+    for field in _FIELDS:
+        name = next((n for n in field.names if env.get(n, "") != ""), None)
+        if name is None:
+            values[field.attr] = field.default
+            continue
+        raw = env[name]
+        try:
+            values[field.attr] = field.parse(raw)
+        except ValueError as exc:
+            shown = "" if field.secret or len(raw) > 80 else f" (got {raw!r})"
+            raise ConfigError(name, f"{exc}{shown}") from None
+    return Settings(**values)

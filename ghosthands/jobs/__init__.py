@@ -1,0 +1,1 @@
+"""What a job is: statuses, transitions, error codes (the one definition of each)."""

@@ -1,0 +1,43 @@
+"""Error codes a job can fail with, and which of them are worth a retry."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ErrorCode(enum.StrEnum):
+    BUDGET_EXCEEDED = "budget_exceeded"
+    ACTION_LIMIT_EXCEEDED = "action_limit_exceeded"
+    CAPTCHA_BLOCKED = "captcha_blocked"
+    TWO_FACTOR_REQUIRED = "2fa_required"
+    LOGIN_REQUIRED = "login_required"
+    TIMEOUT = "timeout"
+    RATE_LIMITED = "rate_limited"
+    ELEMENT_NOT_FOUND = "element_not_found"
+    NETWORK_ERROR = "network_error"
+    BROWSER_CRASHED = "browser_crashed"
+    HITL_TIMEOUT = "hitl_timeout"
+    INVALID_INPUT = "invalid_input"
+    UNKNOWN_JOB_TYPE = "unknown_job_type"
+    BLOCKED_ADDRESS = "blocked_address"
+    WORKER_LOST = "worker_lost"
+    INTERNAL_ERROR = "internal_error"
+
+
+#: Transient failures: the job goes back to ``pending`` with backoff until max_retries.
+RETRYABLE_CODES: frozenset[ErrorCode] = frozenset(
+    {
+        ErrorCode.TIMEOUT,
+        ErrorCode.RATE_LIMITED,
+        ErrorCode.NETWORK_ERROR,
+        ErrorCode.BROWSER_CRASHED,
+        ErrorCode.ELEMENT_NOT_FOUND,
+        ErrorCode.WORKER_LOST,
+        ErrorCode.INTERNAL_ERROR,
+    }
+)
+
+
+def retry_delay_seconds(retry_count: int) -> int:
+    """Backoff before retry number ``retry_count`` (0-based): min(60, 5 * 2^n) seconds."""
+    return int(min(60, 5 * 2 ** max(0, retry_count)))

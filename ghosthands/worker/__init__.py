@@ -1,0 +1,1 @@
+"""The worker: claim jobs, run them, heartbeat, recover, call back."""
