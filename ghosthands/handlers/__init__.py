@@ -1,0 +1,1 @@
+"""Task handlers: what each job_type does, and the registry that finds them."""
