@@ -18,7 +18,9 @@ def test_bad_api_port_exits_78_naming_the_variable(
     )
     assert proc.wait(timeout=20) == EX_CONFIG
     lines = [line for line in proc.output.splitlines() if line.strip()]
-    assert lines == ["configuration error: GH_API_PORT: must be a whole number between 0 and 65535 (got 'abc')"]
+    assert lines == [
+        "configuration error: GH_API_PORT: must be a whole number between 0 and 65535 (got 'abc')"
+    ]
     assert SECRET not in proc.output
 
 

@@ -97,9 +97,7 @@ class JobContext(Protocol):
         """Record a progress event (navigating, filling_form, uploading_resume, ...)."""
         ...
 
-    async def save_artifact(
-        self, kind: str, name: str, content_type: str, content: bytes
-    ) -> str:
+    async def save_artifact(self, kind: str, name: str, content_type: str, content: bytes) -> str:
         """Store a screenshot or other file; return the URL the API serves it at."""
         ...
 
