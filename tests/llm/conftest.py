@@ -103,7 +103,7 @@ class LocalServer:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_GET = do_POST = _handle  # noqa: N815
+            do_GET = do_POST = _handle
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
