@@ -23,6 +23,9 @@ EX_CONFIG = 78
 
 ENVIRONMENTS = ("development", "production", "test")
 
+#: The LLM wire formats GhostHands speaks (``openai`` covers every compatible server).
+LLM_PROVIDERS = ("openai", "anthropic", "gemini")
+
 
 class ConfigError(Exception):
     """A setting is missing or malformed. ``str()`` is safe to print."""
@@ -166,6 +169,8 @@ def _model_prices(raw: str) -> tuple[tuple[str, float, float], ...]:
         provider, sep, model_id = key.partition(":")
         if not sep or not provider or not model_id:
             raise ValueError(f"key {key!r} must have the form provider:model-id")
+        if provider not in LLM_PROVIDERS:
+            raise ValueError(f"{key!r}: provider must be one of {', '.join(LLM_PROVIDERS)}")
         if (
             not isinstance(value, list)
             or len(value) != 2

@@ -38,7 +38,9 @@ async def page_of(browser: Any) -> Page:
         return page
     if hasattr(browser, "new_page") and hasattr(browser, "pages"):
         pages = browser.pages
-        return pages[0] if pages else await browser.new_page()
+        found = pages[0] if pages else await browser.new_page()
+        if isinstance(found, Page):
+            return found
     raise JobFailure(ErrorCode.INTERNAL_ERROR, "the custom handler was given no browser page")
 
 

@@ -290,7 +290,7 @@ class Agent:
 
 
 def _describe_action(action: Action, obs: Observation) -> str:
-    text = action.action
+    text: str = action.action
     if action.index is not None:
         text += f" [{action.index}]"
         if 0 <= action.index < len(obs.elements):

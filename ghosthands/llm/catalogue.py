@@ -14,12 +14,12 @@ from importlib import resources
 
 import msgspec
 
-from ghosthands.config import ConfigError, Settings
+from ghosthands.config import LLM_PROVIDERS, ConfigError, Settings
 from ghosthands.handlers.base import JobFailure
 from ghosthands.jobs.errors import ErrorCode
 
 #: The wire formats we speak. ``openai`` covers every OpenAI-compatible endpoint.
-PROVIDERS = ("openai", "anthropic", "gemini")
+PROVIDERS = LLM_PROVIDERS
 
 _MILLION = Decimal(1_000_000)
 #: Costs are kept to 1/10000 of a cent, the precision of the jobs table's cost columns.

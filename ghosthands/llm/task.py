@@ -111,7 +111,9 @@ class TaskRunner:
         if max_steps is not None:
             config = msgspec.structs.replace(config, max_steps=max_steps)
         async with AsyncExitStack() as stack:
-            http = self._http or await stack.enter_async_context(httpx.AsyncClient())
+            http = self._http
+            if http is None:
+                http = await stack.enter_async_context(httpx.AsyncClient())
             llm = open_client(spec, self._settings, http, retry=self._retry)
             agent = Agent(ctx, llm, meter, config=config, data=data, files=files)
             await ctx.progress("agent_started", model=spec.alias)

@@ -47,8 +47,8 @@ class RetryPolicy(msgspec.Struct, frozen=True):
     max_retry_after: float = 30.0
 
     def backoff(self, attempt: int) -> float:
-        delay = min(self.max_delay, self.base_delay * 2**attempt)
-        return delay * (0.5 + random.random() / 2)
+        delay = min(self.max_delay, self.base_delay * 2.0**attempt)
+        return float(delay * (0.5 + random.random() / 2))
 
 
 class CallMeter(Protocol):
@@ -230,6 +230,7 @@ class ProviderClient(abc.ABC):
         content = self.encode(request)
         headers = {"content-type": "application/json", **self.headers()}
         attempt = 0
+        delay: float | None
         while True:
             if meter is not None:
                 await meter.before_call(self.model, worst_case)
