@@ -13,6 +13,7 @@ from importlib import resources
 from typing import Any
 
 import msgspec
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 
 from ghosthands.logs import get_logger
@@ -118,8 +119,21 @@ async def observe(
     max_elements: int = 150,
     max_text: int = 3000,
 ) -> Observation:
-    """Look at ``page`` now."""
-    raw: Any = await page.evaluate(_COLLECT, [max_elements, max_text])
+    """Look at ``page`` now. A page caught mid-navigation is looked at again once loaded."""
+    raw: Any = None
+    for attempt in range(3):
+        try:
+            raw = await page.evaluate(_COLLECT, [max_elements, max_text])
+            break
+        except PlaywrightError as exc:
+            # "Execution context was destroyed": a navigation started under us.
+            if attempt == 2 or page.is_closed():
+                raise
+            log.info("observe_retry", reason=str(exc).splitlines()[0][:120] if str(exc) else "")
+            try:
+                await page.wait_for_load_state("domcontentloaded", timeout=5000)
+            except PlaywrightError:
+                pass
     collected = msgspec.convert(raw, _Collected)
     image = None
     if screenshot:
