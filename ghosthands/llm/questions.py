@@ -139,9 +139,10 @@ def _valid(question: Question, answer: str) -> str | None:
     """The answer in the form the field takes, or None when it does not fit."""
     answer = answer.strip()
     if question.kind in ("select", "radio"):
-        exact = [o for o in question.options if o == answer]
+        if answer in question.options:
+            return answer
         loose = [o for o in question.options if o.strip().lower() == answer.lower()]
-        return (exact or loose or [None])[0]
+        return loose[0] if loose else None
     if question.kind == "checkbox":
         lowered = answer.lower()
         if lowered in ("true", "yes", "1"):
