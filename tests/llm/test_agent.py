@@ -383,3 +383,45 @@ async def test_credentials_from_a_person_are_used_but_never_shown_to_the_model(
     manual = await ManualStore(db).find(site_server.url + "/login", "custom", "Sign in.")
     assert manual is not None
     assert [s.value for s in manual.steps if s.action == "fill"] == ["{{username}}", "{{password}}"]
+
+
+async def test_the_step_cap_ends_a_run_that_never_finishes(
+    db: Database, browser: Browser, local_server: Callable[[Responder], LocalServer]
+) -> None:
+    site_server = local_server(site({"/items": COUNTER}))
+    llm = local_server(burner(1000, 50))
+    _, outcome, text = await run_custom(
+        db, browser, settings_for(llm), site_server.url + "/items", "Read every item.",
+        {"max_steps": 2},
+    )  # fmt: skip
+    assert isinstance(outcome, JobFailure)
+    assert outcome.code == ErrorCode.AGENT_STEP_LIMIT
+    assert len(llm.posts()) == 2
+    assert "Item 2" in text
+
+
+async def test_the_action_limit_stops_the_agent(
+    db: Database, browser: Browser, local_server: Callable[[Responder], LocalServer]
+) -> None:
+    site_server = local_server(site({"/items": COUNTER}))
+    llm = local_server(burner(1000, 50))
+    job = await insert_job(
+        db, target_url=site_server.url + "/items", task_description="Read every item."
+    )
+    async with db.connection() as conn:  # a job 48 actions in (custom's limit is 50)
+        await conn.execute(
+            "UPDATE gh_automation_jobs SET action_count = 48 WHERE id = %s", (job.id,)
+        )
+    context = await browser.new_context()
+    try:
+        ctx = DbJobContext(db, job, browser=context)
+        handler = CustomHandler(TaskRunner(settings_for(llm), manuals=ManualStore(db)))
+        with pytest.raises(JobFailure) as caught:
+            await handler.run(ctx, CustomInput())
+        text = await context.pages[0].inner_text("body")
+    finally:
+        await context.close()
+    assert caught.value.code == ErrorCode.ACTION_LIMIT_EXCEEDED
+    assert len(llm.posts()) == 3
+    assert "Item 2" in text, "the action over the limit was not carried out"
+    assert (await job_row(db, job.id))["action_count"] == 51
