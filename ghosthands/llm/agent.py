@@ -209,8 +209,8 @@ class Agent:
             tool=TOOL,
             max_output_tokens=self.config.max_output_tokens,
         )
-        self.model_calls += 1
         reply = await self._llm.complete(request, self._meter)
+        self.model_calls += 1
         try:
             turn = msgspec.convert(reply.tool_input, AgentTurn)
         except msgspec.ValidationError as exc:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -148,6 +149,16 @@ async def replay(
     done: list[Step] = []
     for number, step in enumerate(manual.steps, 1):
         if step.action == "done":
+            if step.url is not None and url_pattern(page.url) != step.url:
+                # The last action may have started a navigation that has not landed yet.
+                try:
+                    await page.wait_for_url(
+                        _matches(step.url),
+                        wait_until="domcontentloaded",
+                        timeout=timeout_ms,
+                    )
+                except PlaywrightError:
+                    pass
             here = url_pattern(page.url)
             if step.url is not None and here != step.url:
                 return _mismatch(manual, done, number, f"ended on {here}, expected {step.url}")
@@ -189,6 +200,10 @@ async def _check_element(page: Page, step: Step, timeout_ms: float) -> str | Non
     if step.label and "{{" not in step.label and found.get("label") != step.label:
         return f"{step.selector} is now labelled {found.get('label')!r}, was {step.label!r}"
     return None
+
+
+def _matches(pattern: str) -> Callable[[str], bool]:
+    return lambda url: url_pattern(url) == pattern
 
 
 def _mismatch(manual: Manual, done: list[Step], number: int, why: str) -> ReplayOutcome:
