@@ -114,7 +114,9 @@ const collect = (maxElements, maxText) => {
     d.selector = selectorFor(el);
     out.push(d);
   }
-  const text = norm(document.body ? document.body.innerText : "").slice(0, maxText);
+  // Page text keeps its line breaks (they carry structure); runs of blanks collapse.
+  const raw = document.body ? document.body.innerText : "";
+  const text = raw.replace(/[ \t\u00a0]+/g, " ").replace(/\s*\n\s*/g, "\n").trim().slice(0, maxText);
   return { url: location.href, title: document.title, elements: out, more, text,
            width: window.innerWidth, height: window.innerHeight };
 };
