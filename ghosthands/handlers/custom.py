@@ -60,12 +60,11 @@ class CustomHandler:
                 ErrorCode.INVALID_INPUT, "a custom job needs a task_description", retryable=False
             )
         page = await page_of(ctx.browser)
-        await ctx.progress("navigating", url=job.target_url)
-        await page.goto(job.target_url, wait_until="domcontentloaded")
         result = await self._runner.run(
             ctx,
             page,
             task=task,
+            url=job.target_url,
             model=params.model,
             quality=params.quality,
             data=params.data,

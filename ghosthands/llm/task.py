@@ -6,6 +6,7 @@ first mismatch or when there is none, and record the steps of a successful agent
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -13,6 +14,7 @@ import msgspec
 from playwright.async_api import Page
 
 from ghosthands.config import Settings
+from ghosthands.db.pool import Database
 from ghosthands.handlers.base import JobContext
 from ghosthands.jobs.budgets import Quality
 from ghosthands.llm.actions import Step
@@ -21,6 +23,7 @@ from ghosthands.llm.catalogue import Catalogue
 from ghosthands.llm.cost import CostMeter, job_budget_cents
 from ghosthands.llm.manuals import MIN_HEALTH, ManualStore, replay
 from ghosthands.llm.providers import RetryPolicy, open_client
+from ghosthands.llm.usage import check_monthly_budget
 from ghosthands.logs import get_logger
 
 log = get_logger(__name__)
@@ -46,15 +49,18 @@ class TaskRunner:
         self,
         settings: Settings,
         *,
+        db: Database | None = None,
         catalogue: Catalogue | None = None,
-        manuals: ManualStore | None = None,
         http: httpx.AsyncClient | None = None,
         retry: RetryPolicy | None = None,
         config: AgentConfig | None = None,
     ) -> None:
+        """``db`` enables recorded manuals and caps each job by what is left of its
+        user's monthly budget; without it, neither (the per-job budget still holds)."""
         self._settings = settings
+        self._db = db
         self._catalogue = catalogue or Catalogue.from_settings(settings)
-        self._manuals = manuals
+        self._manuals = ManualStore(db) if db is not None else None
         self._http = http
         self._retry = retry
         self.config = config or AgentConfig()
@@ -65,6 +71,7 @@ class TaskRunner:
         page: Page,
         *,
         task: str,
+        url: str | None = None,
         model: str | None = None,
         quality: Quality = Quality.BALANCED,
         data: dict[str, str] | None = None,
@@ -72,10 +79,14 @@ class TaskRunner:
         use_manual: bool = True,
         max_steps: int | None = None,
     ) -> TaskResult:
-        """Do ``task`` on ``page`` (already at the job's target URL)."""
+        """Do ``task`` on ``page``, after going to ``url`` when given. The model and the
+        budgets are checked first: a job that may not run does no work at all."""
         job = ctx.job
         spec = self._catalogue.resolve(model)  # refused before any work when unpriced
-        meter = CostMeter(ctx, budget_cents=job_budget_cents(quality))
+        meter = await self._meter(ctx, quality)
+        if url is not None:
+            await ctx.progress("navigating", url=url)
+            await page.goto(url, wait_until="domcontentloaded")
         data = dict(data or {})
         files = dict(files or {})
         start_url = page.url
@@ -130,3 +141,13 @@ class TaskRunner:
             cost=meter.breakdown(),
             manual_mismatch=mismatch,
         )
+
+    async def _meter(self, ctx: JobContext, quality: Quality) -> CostMeter:
+        """The job's meter: its preset budget, less what earlier attempts spent, and no
+        more than its user's month has left."""
+        spent = Decimal(str(ctx.job.llm_cost_cents))
+        budget = job_budget_cents(quality)
+        if self._db is not None:
+            month = await check_monthly_budget(self._db, ctx.job)  # refuses a spent month
+            budget = min(budget, spent + month.remaining_cents)
+        return CostMeter(ctx, budget_cents=budget, spent_cents=spent)

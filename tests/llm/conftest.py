@@ -190,16 +190,18 @@ async def insert_job(
     task_description: str = "",
     input_data: dict[str, Any] | None = None,
     user_id: uuid.UUID | None = None,
+    llm_cost_cents: Decimal = Decimal(0),
 ) -> JobSpec:
-    """A job row as a worker would hold it (running, with an execution attempt)."""
+    """A job row as a worker would hold it (running, with an execution attempt).
+    ``llm_cost_cents``: what earlier attempts of the job spent."""
     async with db.connection() as conn:
         cur = await conn.execute(
             """
             INSERT INTO gh_automation_jobs
                 (user_id, job_type, target_url, task_description, input_data, status,
-                 execution_attempt_id, started_at, last_heartbeat)
+                 execution_attempt_id, started_at, last_heartbeat, llm_cost_cents)
             VALUES (%(user_id)s, %(job_type)s, %(target_url)s, %(task)s, %(input)s,
-                    'running', gen_random_uuid(), now(), now())
+                    'running', gen_random_uuid(), now(), now(), %(cost)s)
             RETURNING *
             """,
             {
@@ -208,6 +210,7 @@ async def insert_job(
                 "target_url": target_url,
                 "task": task_description,
                 "input": json.dumps(input_data or {}),
+                "cost": llm_cost_cents,
             },
         )
         row = await cur.fetchone()
@@ -224,6 +227,7 @@ async def insert_job(
         max_retries=row["max_retries"],
         execution_attempt_id=row["execution_attempt_id"],
         created_by=row["created_by"],
+        llm_cost_cents=float(row["llm_cost_cents"]),
     )
 
 

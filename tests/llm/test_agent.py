@@ -4,6 +4,7 @@ the OpenAI wire format, with usage and actions written to the real test database
 from __future__ import annotations
 
 import urllib.parse
+import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -67,13 +68,22 @@ async def run_custom(
     input_data: dict[str, Any],
     *,
     human: Callable[[str, dict[str, Any]], HumanResolution | None] | None = None,
+    user_id: uuid.UUID | None = None,
+    spent_before: Decimal = Decimal(0),
 ) -> tuple[DbJobContext, HandlerResult | JobFailure, str]:
     """Run one custom job end to end; return its context, result or failure, page text."""
-    job = await insert_job(db, target_url=url, task_description=task, input_data=input_data)
+    job = await insert_job(
+        db,
+        target_url=url,
+        task_description=task,
+        input_data=input_data,
+        user_id=user_id,
+        llm_cost_cents=spent_before,
+    )
     context = await browser.new_context()
     try:
         ctx = DbJobContext(db, job, browser=context, human=human)
-        handler = CustomHandler(TaskRunner(settings, manuals=ManualStore(db)))
+        handler = CustomHandler(TaskRunner(settings, db=db))
         outcome: HandlerResult | JobFailure
         try:
             outcome = await handler.run(ctx, msgspec.convert(input_data, CustomInput))
@@ -271,6 +281,54 @@ async def test_a_model_burning_tokens_stops_at_the_budget_with_the_exact_cost(
     assert "Item 1" in text, "the over-budget reply's click was never carried out"
 
 
+async def test_earlier_attempts_spend_counts_against_the_job_budget(
+    db: Database, browser: Browser, local_server: Callable[[Responder], LocalServer]
+) -> None:
+    site_server = local_server(site({"/items": COUNTER}))
+    llm = local_server(burner(200_000, 500))  # 3.03 cents a call
+    ctx, outcome, _ = await run_custom(
+        db, browser, settings_for(llm), site_server.url + "/items", "Read every item.",
+        {"quality": "speed"}, spent_before=Decimal(4),
+    )  # fmt: skip
+    assert isinstance(outcome, JobFailure)
+    assert outcome.code == ErrorCode.BUDGET_EXCEEDED
+    assert len(llm.posts()) == 1, "an earlier attempt's 4 cents left room for one call"
+    assert (await job_row(db, ctx.job.id))["llm_cost_cents"] == Decimal("7.03")
+
+
+async def test_the_users_month_caps_the_job_and_a_spent_month_refuses_it(
+    db: Database, browser: Browser, local_server: Callable[[Responder], LocalServer]
+) -> None:
+    site_server = local_server(site({"/items": COUNTER}))
+    llm = local_server(burner(200_000, 500))
+    user = uuid.uuid4()
+    async with db.connection() as conn:  # 49 of the free tier's 50 cents are spent
+        await conn.execute(
+            "INSERT INTO gh_user_usage (user_id, period_start, tier, cost_cents) VALUES "
+            "(%s, date_trunc('month', now() AT TIME ZONE 'UTC')::date, 'free', 49)",
+            (user,),
+        )
+    settings = settings_for(llm)
+    url = site_server.url + "/items"
+    # balanced would allow 50 cents; the month allows 1 more: one call, then stop.
+    _, outcome, _ = await run_custom(db, browser, settings, url, "Read.", {}, user_id=user)
+    assert isinstance(outcome, JobFailure)
+    assert outcome.code == ErrorCode.BUDGET_EXCEEDED
+    assert Decimal(outcome.details["budget_cents"]) == 1
+    assert len(llm.posts()) == 1
+    usage = await user_usage(db, user)
+    assert usage is not None and usage["cost_cents"] == Decimal("52.03")
+
+    # Now the month is spent: the next job is refused before it does anything at all.
+    site_hits = len(site_server.requests)
+    _, outcome, _ = await run_custom(db, browser, settings, url, "Read.", {}, user_id=user)
+    assert isinstance(outcome, JobFailure)
+    assert outcome.code == ErrorCode.BUDGET_EXCEEDED
+    assert outcome.details["scope"] == "monthly"
+    assert len(llm.posts()) == 1
+    assert len(site_server.requests) == site_hits, "the refused job still opened the site"
+
+
 async def test_a_call_whose_worst_case_would_cross_the_budget_is_not_made(
     db: Database, browser: Browser, local_server: Callable[[Responder], LocalServer]
 ) -> None:
@@ -415,7 +473,7 @@ async def test_the_action_limit_stops_the_agent(
     context = await browser.new_context()
     try:
         ctx = DbJobContext(db, job, browser=context)
-        handler = CustomHandler(TaskRunner(settings_for(llm), manuals=ManualStore(db)))
+        handler = CustomHandler(TaskRunner(settings_for(llm), db=db))
         with pytest.raises(JobFailure) as caught:
             await handler.run(ctx, CustomInput())
         text = await context.pages[0].inner_text("body")
