@@ -8,6 +8,8 @@ is the one place to switch to the real worker's context after the merge.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -25,7 +27,8 @@ from ghosthands.handlers.base import HumanResolution, JobFailure, JobSpec
 from ghosthands.jobs.budgets import action_limit
 from ghosthands.jobs.errors import ErrorCode
 
-CHROMIUM = "/usr/bin/chromium"
+#: The system Chromium (bin/setup installs it); GH_TEST_CHROMIUM overrides.
+CHROMIUM = os.environ.get("GH_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-dev-shm-usage",

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from ghosthands.config import load_settings
+from ghosthands.handlers.base import JobFailure
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.llm.catalogue import ModelSpec
 from ghosthands.llm.providers import (
@@ -38,6 +39,7 @@ from ghosthands.llm.types import (
     Usage,
 )
 from tests.llm.conftest import LocalServer, Recorded, Reply, Responder
+from tests.support import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -470,8 +472,6 @@ async def test_a_retry_after_longer_than_we_wait_ends_the_call_as_rate_limited(
 
 
 async def test_unreachable_provider_is_a_network_error(http: httpx.AsyncClient) -> None:
-    from tests.support import free_port
-
     wire = WIRES[0]
     client = wire.client(
         wire.model,
@@ -494,8 +494,6 @@ def test_open_client_takes_key_and_base_url_from_settings() -> None:
     assert isinstance(client, AnthropicClient)
     assert client.url() == "http://127.0.0.1:9/anthropic/v1/messages"
     assert client.headers()["x-api-key"] == KEY
-
-    from ghosthands.handlers.base import JobFailure
 
     with pytest.raises(JobFailure, match="needs GOOGLE_API_KEY") as caught:
         open_client(WIRES[2].model, settings, httpx.AsyncClient())
