@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -342,7 +342,7 @@ def wire(request: pytest.FixtureRequest) -> Wire:
 
 
 @pytest.fixture
-async def http() -> Iterator[httpx.AsyncClient]:
+async def http() -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient() as client:
         yield client
 
