@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import json
+import math
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -20,6 +22,9 @@ from urllib.parse import urlsplit
 EX_CONFIG = 78
 
 ENVIRONMENTS = ("development", "production", "test")
+
+#: The LLM wire formats GhostHands speaks (``openai`` covers every compatible server).
+LLM_PROVIDERS = ("openai", "anthropic", "gemini")
 
 
 class ConfigError(Exception):
@@ -151,6 +156,32 @@ def _webhook_secret(raw: str) -> str:
     return value
 
 
+def _model_prices(raw: str) -> tuple[tuple[str, float, float], ...]:
+    """``{"provider:model-id": [usd_per_million_input, usd_per_million_output], ...}``."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise ValueError("must be a JSON object") from None
+    if not isinstance(data, dict):
+        raise ValueError("must be a JSON object")
+    prices = []
+    for key, value in data.items():
+        provider, sep, model_id = key.partition(":")
+        if not sep or not provider or not model_id:
+            raise ValueError(f"key {key!r} must have the form provider:model-id")
+        if provider not in LLM_PROVIDERS:
+            raise ValueError(f"{key!r}: provider must be one of {', '.join(LLM_PROVIDERS)}")
+        if (
+            not isinstance(value, list)
+            or len(value) != 2
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+            or not all(math.isfinite(v) and v >= 0 for v in value)
+        ):
+            raise ValueError(f"{key!r} must map to [usd_per_million_input, usd_per_million_output]")
+        prices.append((key, float(value[0]), float(value[1])))
+    return tuple(prices)
+
+
 def _nonempty(raw: str) -> str:
     if not raw.strip():
         raise ValueError("must not be empty")
@@ -200,6 +231,9 @@ _FIELDS: tuple[_Field, ...] = (
         "https://generativelanguage.googleapis.com",
     ),
     _Field("default_model", ("GH_DEFAULT_MODEL",), _nonempty, "qwen-72b"),
+    _Field("custom_model_prices", ("GH_CUSTOM_MODEL_PRICES",), _model_prices, ()),
+    _Field("llm_timeout_seconds", ("GH_LLM_TIMEOUT_SECONDS",), _float_range(1, 600), 60.0),
+    _Field("llm_max_retries", ("GH_LLM_MAX_RETRIES",), _int_range(0, 10), 3),
     _Field("cors_origin", ("CORS_ORIGIN",), _str, None),
     _Field("allow_private_networks", ("GH_ALLOW_PRIVATE_NETWORKS",), _bool, False),
     _Field("webhook_secret", ("GH_WEBHOOK_SECRET",), _webhook_secret, None, secret=True),
@@ -245,6 +279,10 @@ class Settings:
     anthropic_base_url: str = "https://api.anthropic.com"
     gemini_base_url: str = "https://generativelanguage.googleapis.com"
     default_model: str = "qwen-72b"
+    #: Prices for models outside the catalogue: (provider:model-id, usd/M in, usd/M out).
+    custom_model_prices: tuple[tuple[str, float, float], ...] = ()
+    llm_timeout_seconds: float = 60.0
+    llm_max_retries: int = 3
     cors_origin: str | None = None
     allow_private_networks: bool = False
     webhook_secret: str | None = None

@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from ghosthands.api import errors, testing_routes
 from ghosthands.api.health import health
+from ghosthands.api.routes_models import make_routes as model_routes
 from ghosthands.config import Settings
 from ghosthands.db.pool import Database
 
@@ -29,6 +30,7 @@ def create_app(settings: Settings, db: Database | None) -> Starlette:
                 await db.close()
 
     routes: list[BaseRoute] = [Route("/health", health, methods=["GET"])]
+    routes.extend(model_routes(settings))
     if settings.enable_test_routes:
         routes.extend(testing_routes.routes)
 

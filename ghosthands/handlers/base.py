@@ -35,6 +35,9 @@ class JobSpec(msgspec.Struct, frozen=True):
     created_by: str = "api"
     valet_task_id: str | None = None
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+    #: What earlier attempts of this job already spent on models (the row's
+    #: llm_cost_cents): the job's LLM budget covers all its attempts together.
+    llm_cost_cents: float = 0.0
 
 
 class HandlerResult(msgspec.Struct):

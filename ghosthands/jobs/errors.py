@@ -21,6 +21,14 @@ class ErrorCode(enum.StrEnum):
     UNKNOWN_JOB_TYPE = "unknown_job_type"
     BLOCKED_ADDRESS = "blocked_address"
     WORKER_LOST = "worker_lost"
+    #: The model provider refused the call (bad key, bad request) or kept failing (5xx).
+    LLM_ERROR = "llm_error"
+    #: The model answered 200 but with something we cannot use (no JSON, no tool call, cut off).
+    LLM_BAD_RESPONSE = "llm_bad_response"
+    #: The agent repeated the same action on an unchanged page: it is stuck.
+    AGENT_LOOP = "agent_loop"
+    #: The agent used all its steps without finishing the task.
+    AGENT_STEP_LIMIT = "agent_step_limit"
     INTERNAL_ERROR = "internal_error"
 
 
