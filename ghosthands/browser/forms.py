@@ -43,7 +43,7 @@ log = get_logger(__name__)
 _DISCOVER_JS = resources.files("ghosthands.browser").joinpath("discover.js").read_text("utf-8")
 
 _ACTIONS_JS = r"""
-() => {
+(prefix) => {
   const clean = (s) => (s || '').replace(/\s+/g, ' ').trim();
   const visible = (el) => { const r = el.getBoundingClientRect(); const cs = getComputedStyle(el);
     return r.width > 1 && r.height > 1 && cs.visibility !== 'hidden' && cs.display !== 'none' && !el.closest('[hidden]'); };
@@ -53,7 +53,7 @@ _ACTIONS_JS = r"""
     if (!visible(el) || el.disabled || el.getAttribute('aria-disabled') === 'true') continue;
     const text = clean(el.innerText || el.value || el.getAttribute('aria-label') || el.title);
     if (!text || text.length > 60) continue;
-    const id = 'act' + (n++);
+    const id = prefix + (n++);
     el.setAttribute('data-gh-action', id);
     out.push({ id, text, tag: el.tagName.toLowerCase(), type: (el.getAttribute('type') || '').toLowerCase(),
                in_form: !!el.closest('form') });
@@ -381,7 +381,7 @@ class FormEngine:
     async def _listbox_options(self, f: FieldInfo, loc: Any) -> list[dict[str, Any]]:
         """The visible options of a combobox's popup, once they have loaded."""
         script = r"""
-        (el) => {
+        (el, prefix) => {
           const root = el.getRootNode();
           const ids = ((el.getAttribute('aria-controls') || '') + ' ' + (el.getAttribute('aria-owns') || '')).split(/\s+/).filter(Boolean);
           let boxes = ids.map((id) => (root.getElementById ? root.getElementById(id) : document.getElementById(id))).filter(Boolean);
@@ -391,7 +391,7 @@ class FormEngine:
           for (const box of boxes) for (const o of box.querySelectorAll('[role=option]')) {
             const r = o.getBoundingClientRect();
             if (r.width < 1 || r.height < 1) continue;
-            const id = 'o' + (n++);
+            const id = prefix + (n++);
             o.setAttribute('data-gh-opt', id);
             out.push({ gh_opt: id, text: (o.textContent || '').replace(/\s+/g, ' ').trim(), value: o.getAttribute('data-value') || '' });
           }
@@ -401,7 +401,8 @@ class FormEngine:
         deadline = time.monotonic() + min(3.0, self.settle_seconds)
         previous: list[dict[str, Any]] = []
         while True:
-            options: list[dict[str, Any]] = await loc.evaluate(script)
+            self._scan += 1
+            options: list[dict[str, Any]] = await loc.evaluate(script, f"o{self._scan}-")
             # Wait until the list has stopped changing (results stream in while typing).
             if options and [o["text"] for o in options] == [o["text"] for o in previous]:
                 return options
@@ -461,7 +462,8 @@ class FormEngine:
         best: tuple[int, str, Any, str] | None = None
         for frame in self._same_origin_frames():
             try:
-                actions = await frame.evaluate(_ACTIONS_JS)
+                self._scan += 1
+                actions = await frame.evaluate(_ACTIONS_JS, f"a{self._scan}-")
             except Exception:
                 continue
             for action in actions:

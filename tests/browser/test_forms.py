@@ -66,3 +66,66 @@ async def test_classic_single_page_form(sample_site, run_job, resume_server) -> 
         assert step in steps
     assert steps.index("submitted") < steps.index("confirmed")
     assert any(a["name"] == "final.png" and a["size_bytes"] > 1000 for a in await harness.artifacts())
+
+
+async def test_multi_step_wizard_with_validation(sample_site, run_job, resume_server) -> None:
+    """Four steps, client-side validation that rejects the phone format, then a review page."""
+    site, server = sample_site
+    result, harness = await run_job(
+        ApplyHandler(), f"{server.url}/apply/wizard", apply_input(resume_server)
+    )
+    assert isinstance(result, HandlerResult), result
+    [received] = site.received("wizard")
+    assert received.fields == {
+        "full_name": "Ada Lovelace",
+        "email": "ada.lovelace@example.com",
+        # The site rejected "+1 415 555 0132" with "Enter the phone number as (555) 555-5555."
+        "phone": "(415) 555-0132",
+        "location": "San Francisco, CA",
+        "employer": "Analytical Engines Ltd",
+        "job_title": "Senior Software Engineer",
+        "school": "University of London",
+        "degree": "ba",  # "Bachelor of Science" -> "Bachelor's degree"
+        "field_of_study": "Mathematics",
+        "graduation_year": "2016",
+        "tools": ["python", "postgresql"],  # skills that are on the list, nothing else
+        "relocate": "yes",
+        "start_date": "2025-09-01",
+        "salary_expectations": "150000",
+        "anything_else": "",
+    }
+    assert received.files["resume"].data == RESUME
+    assert result.result_data["confirmation_id"] == received.confirmation_id
+    steps = await harness.steps()
+    assert "fixing_validation" in steps
+    assert steps.count("submitted") == 1
+
+
+async def test_custom_widgets(sample_site, run_job, resume_server) -> None:
+    """Shadow DOM fields, a same-origin iframe, an ARIA combobox fed by the server, a
+    dependent select, a switch, a typed date picker, a dropzone upload, and a required
+    self-identification question answered with "decline"."""
+    site, server = sample_site
+    result, _ = await run_job(
+        ApplyHandler(), f"{server.url}/apply/widgets", apply_input(resume_server)
+    )
+    assert isinstance(result, HandlerResult), result
+    [received] = site.received("widgets")
+    assert received.fields == {
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "linkedin": "https://www.linkedin.com/in/ada-lovelace",
+        "portfolio": "https://ada-lovelace.dev",
+        "email": "ada.lovelace@example.com",
+        "phone": "+1 415 555 0132",
+        "location": "San Francisco, CA",
+        "location_id": "c0",
+        "country": "US",
+        "state": "CA",
+        "relocate": "true",
+        "start_date": "09/01/2025",
+        "gender": "",
+        "veteran_status": "decline",
+    }
+    assert received.files["resume"].data == RESUME
+    assert result.result_data["confirmation_id"] == received.confirmation_id
