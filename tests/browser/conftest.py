@@ -106,8 +106,19 @@ class JobHarness:
             "interaction_data = %s::jsonb, paused_at = now() WHERE id = %s",
             (interaction_type, json.dumps(interaction_data), self.job.id),
         )
+        cur = await self.conn.execute(
+            "SELECT status, interaction_type FROM gh_automation_jobs WHERE id = %s", (self.job.id,)
+        )
+        row = await cur.fetchone()
+        assert row is not None
         self.pauses.append(
-            {"type": interaction_type, "data": interaction_data, "screenshot": screenshot, "url": url}
+            {
+                "type": interaction_type,
+                "data": interaction_data,
+                "screenshot": screenshot,
+                "url": url,
+                "row": f"{row['status']}:{row['interaction_type']}",
+            }
         )
         answer = self.human.pop(0) if self.human else None
         if answer is None:
