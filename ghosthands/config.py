@@ -231,7 +231,9 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("deploy_webhook_secret", ("VALET_DEPLOY_WEBHOOK_SECRET",), _nonempty, None, secret=True),
     _Field("browser_headless", ("GH_BROWSER_HEADLESS",), _bool, None),
     _Field("browser_executable", ("GH_BROWSER_EXECUTABLE",), _nonempty, None),
-    _Field("browser_engine", ("GH_BROWSER_ENGINE",), _choice("playwright", "patchright"), "playwright"),
+    _Field(
+        "browser_engine", ("GH_BROWSER_ENGINE",), _choice("playwright", "patchright"), "playwright"
+    ),
     _Field("browser_allowed_hosts", ("GH_BROWSER_ALLOWED_HOSTS",), _host_ports, frozenset()),
     _Field("browser_timeout_seconds", ("GH_BROWSER_TIMEOUT_SECONDS",), _float_range(1, 300), 30.0),
     _Field("resume_dir", ("GH_RESUME_DIR",), _nonempty, None),

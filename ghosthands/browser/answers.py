@@ -227,28 +227,123 @@ class _Slot:
 
 
 _SLOTS: tuple[_Slot, ...] = (
-    _Slot("first_name", ("given-name",), r"\b(first|given|fore) ?name\b", r"^(first|given|f) ?name$|^fname$"),
-    _Slot("last_name", ("family-name",), r"\b(last|family|sur) ?name\b|\bsurname\b", r"^(last|family|l) ?name$|^lname$|^surname$"),
-    _Slot("email", ("email",), r"\be ?mail\b", r"^e ?mail( address)?$", r"\b(manager|reference|referr)"),
-    _Slot("phone", ("tel", "tel-national"), r"\b(phone|mobile|telephone|cell)\b", r"^(phone|mobile|tel|telephone)( number)?$", r"\b(type|ext|extension|country code)\b"),
+    _Slot(
+        "first_name",
+        ("given-name",),
+        r"\b(first|given|fore) ?name\b",
+        r"^(first|given|f) ?name$|^fname$",
+    ),
+    _Slot(
+        "last_name",
+        ("family-name",),
+        r"\b(last|family|sur) ?name\b|\bsurname\b",
+        r"^(last|family|l) ?name$|^lname$|^surname$",
+    ),
+    _Slot(
+        "email",
+        ("email",),
+        r"\be ?mail\b",
+        r"^e ?mail( address)?$",
+        r"\b(manager|reference|referr)",
+    ),
+    _Slot(
+        "phone",
+        ("tel", "tel-national"),
+        r"\b(phone|mobile|telephone|cell)\b",
+        r"^(phone|mobile|tel|telephone)( number)?$",
+        r"\b(type|ext|extension|country code)\b",
+    ),
     _Slot("linkedin", (), r"\blinked ?in\b", r"linked ?in"),
-    _Slot("portfolio", ("url",), r"\b(portfolio|personal (web ?site|site|url)|web ?site|blog)\b", r"^(portfolio|website|web site|personal url)$", r"\b(company|employer)\b"),
-    _Slot("full_name", ("name",), r"^(full |legal |your )?name$|\bfull (legal )?name\b|\blegal name\b", r"^(full )?name$", r"\b(company|employer|school|reference|preferred|middle|nick)"),
-    _Slot("location", (), r"^(current )?location\b|\bwhere are you (based|located)\b|\bcity,? state\b|\bcurrent location\b", r"^location$", r"\b(preferred|desired|relocat|office)"),
+    _Slot(
+        "portfolio",
+        ("url",),
+        r"\b(portfolio|personal (web ?site|site|url)|web ?site|blog)\b",
+        r"^(portfolio|website|web site|personal url)$",
+        r"\b(company|employer)\b",
+    ),
+    _Slot(
+        "full_name",
+        ("name",),
+        r"^(full |legal |your )?name$|\bfull (legal )?name\b|\blegal name\b",
+        r"^(full )?name$",
+        r"\b(company|employer|school|reference|preferred|middle|nick)",
+    ),
+    _Slot(
+        "location",
+        (),
+        r"^(current )?location\b|\bwhere are you (based|located)\b|\bcity,? state\b|\bcurrent location\b",
+        r"^location$",
+        r"\b(preferred|desired|relocat|office)",
+    ),
     _Slot("city", ("address-level2",), r"\b(city|town)\b", r"^(city|town)$"),
-    _Slot("state", ("address-level1",), r"^(state|province|region|state province|state or province)$|\bstate ?/ ?province\b", r"^(state|province|region)$"),
-    _Slot("country", ("country", "country-name"), r"\bcountry\b", r"^country( name)?$", r"\b(code|citizenship|authori)"),
-    _Slot("zip", ("postal-code",), r"\b(zip|postal|post ?code)\b", r"^(zip|zip code|postal code|postcode|post code)$"),
-    _Slot("work_authorization", (), r"\b(authori[sz]ed to work|work authori[sz]ation|legally (authori[sz]ed|eligible|permitted)|eligible to work|right to work)\b"),
+    _Slot(
+        "state",
+        ("address-level1",),
+        r"^(state|province|region|state province|state or province)$|\bstate ?/ ?province\b",
+        r"^(state|province|region)$",
+    ),
+    _Slot(
+        "country",
+        ("country", "country-name"),
+        r"\bcountry\b",
+        r"^country( name)?$",
+        r"\b(code|citizenship|authori)",
+    ),
+    _Slot(
+        "zip",
+        ("postal-code",),
+        r"\b(zip|postal|post ?code)\b",
+        r"^(zip|zip code|postal code|postcode|post code)$",
+    ),
+    _Slot(
+        "work_authorization",
+        (),
+        r"\b(authori[sz]ed to work|work authori[sz]ation|legally (authori[sz]ed|eligible|permitted)|eligible to work|right to work)\b",
+    ),
     _Slot("sponsorship", (), r"\bsponsor(ship)?\b"),
-    _Slot("salary", (), r"\b(salary|compensation|pay expectations?|desired pay|expected pay)\b", r"salary|compensation"),
-    _Slot("years_experience", (), r"\byears\b.*\bexperience\b|\bexperience\b.*\byears\b|\bhow many years\b", r"years? (of )?experience|yoe"),
-    _Slot("company", ("organization",), r"\b(current|most recent|latest|present) (company|employer)\b|^(company|employer)( name)?$|\bcurrent or most recent employer\b", r"^(current )?(company|employer)$"),
-    _Slot("title", ("organization-title",), r"\b(current|most recent|latest) (job )?(title|role|position)\b|^(job )?title$", r"^(job|current) title$"),
-    _Slot("school", (), r"\b(school|university|college|institution)\b", r"^(school|university|college)$"),
+    _Slot(
+        "salary",
+        (),
+        r"\b(salary|compensation|pay expectations?|desired pay|expected pay)\b",
+        r"salary|compensation",
+    ),
+    _Slot(
+        "years_experience",
+        (),
+        r"\byears\b.*\bexperience\b|\bexperience\b.*\byears\b|\bhow many years\b",
+        r"years? (of )?experience|yoe",
+    ),
+    _Slot(
+        "company",
+        ("organization",),
+        r"\b(current|most recent|latest|present) (company|employer)\b|^(company|employer)( name)?$|\bcurrent or most recent employer\b",
+        r"^(current )?(company|employer)$",
+    ),
+    _Slot(
+        "title",
+        ("organization-title",),
+        r"\b(current|most recent|latest) (job )?(title|role|position)\b|^(job )?title$",
+        r"^(job|current) title$",
+    ),
+    _Slot(
+        "school",
+        (),
+        r"\b(school|university|college|institution)\b",
+        r"^(school|university|college)$",
+    ),
     _Slot("degree", (), r"\bdegree\b|\bqualification\b", r"^degree$"),
-    _Slot("field_of_study", (), r"\b(field of study|major|discipline|area of study)\b", r"^(major|field of study)$"),
-    _Slot("graduation_year", (), r"\bgraduation (year|date)\b|\byear of graduation\b", r"^grad(uation)? ?(year|date)$"),
+    _Slot(
+        "field_of_study",
+        (),
+        r"\b(field of study|major|discipline|area of study)\b",
+        r"^(major|field of study)$",
+    ),
+    _Slot(
+        "graduation_year",
+        (),
+        r"\bgraduation (year|date)\b|\byear of graduation\b",
+        r"^grad(uation)? ?(year|date)$",
+    ),
     _Slot("skills", (), r"\bskills\b", r"^skills$"),
     _Slot("cover_letter", (), r"\bcover letter\b", r"^cover ?letter$"),
 )
@@ -283,17 +378,56 @@ def yes_no(value: Any) -> bool | None:
 
 
 US_STATES = {
-    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
-    "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia",
-    "FL": "Florida", "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois",
-    "IN": "Indiana", "IA": "Iowa", "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana",
-    "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Michigan", "MN": "Minnesota",
-    "MS": "Mississippi", "MO": "Missouri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada",
-    "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York",
-    "NC": "North Carolina", "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma",
-    "OR": "Oregon", "PA": "Pennsylvania", "RI": "Rhode Island", "SC": "South Carolina",
-    "SD": "South Dakota", "TN": "Tennessee", "TX": "Texas", "UT": "Utah", "VT": "Vermont",
-    "VA": "Virginia", "WA": "Washington", "WV": "West Virginia", "WI": "Wisconsin",
+    "AL": "Alabama",
+    "AK": "Alaska",
+    "AZ": "Arizona",
+    "AR": "Arkansas",
+    "CA": "California",
+    "CO": "Colorado",
+    "CT": "Connecticut",
+    "DE": "Delaware",
+    "DC": "District of Columbia",
+    "FL": "Florida",
+    "GA": "Georgia",
+    "HI": "Hawaii",
+    "ID": "Idaho",
+    "IL": "Illinois",
+    "IN": "Indiana",
+    "IA": "Iowa",
+    "KS": "Kansas",
+    "KY": "Kentucky",
+    "LA": "Louisiana",
+    "ME": "Maine",
+    "MD": "Maryland",
+    "MA": "Massachusetts",
+    "MI": "Michigan",
+    "MN": "Minnesota",
+    "MS": "Mississippi",
+    "MO": "Missouri",
+    "MT": "Montana",
+    "NE": "Nebraska",
+    "NV": "Nevada",
+    "NH": "New Hampshire",
+    "NJ": "New Jersey",
+    "NM": "New Mexico",
+    "NY": "New York",
+    "NC": "North Carolina",
+    "ND": "North Dakota",
+    "OH": "Ohio",
+    "OK": "Oklahoma",
+    "OR": "Oregon",
+    "PA": "Pennsylvania",
+    "RI": "Rhode Island",
+    "SC": "South Carolina",
+    "SD": "South Dakota",
+    "TN": "Tennessee",
+    "TX": "Texas",
+    "UT": "Utah",
+    "VT": "Vermont",
+    "VA": "Virginia",
+    "WA": "Washington",
+    "WV": "West Virginia",
+    "WI": "Wisconsin",
     "WY": "Wyoming",
 }
 #: Names of one country that must compare equal.
@@ -343,8 +477,14 @@ def _number_in_range(number: float, text: str) -> bool | None:
         return None
     if re.search(r"\b(less than|under|fewer than|below)\b", norm):
         return number < nums[0]
-    if re.search(r"\b(plus|more than|over|or more|above|at least)\b", norm) or text.strip().endswith("+"):
-        return number >= nums[0] if "more than" not in norm and "over" not in norm else number > nums[0]
+    if re.search(
+        r"\b(plus|more than|over|or more|above|at least)\b", norm
+    ) or text.strip().endswith("+"):
+        return (
+            number >= nums[0]
+            if "more than" not in norm and "over" not in norm
+            else number > nums[0]
+        )
     if len(nums) >= 2:
         return nums[0] <= number <= nums[1]
     return number == nums[0]
@@ -354,7 +494,9 @@ def choose_option(answer: Any, options: Sequence[dict[str, Any]]) -> dict[str, A
     """The option of a choice field that means ``answer``, or None when none clearly does."""
     if not options:
         return None
-    texts = [(o, normalise(str(o.get("text", ""))), normalise(str(o.get("value", "")))) for o in options]
+    texts = [
+        (o, normalise(str(o.get("text", ""))), normalise(str(o.get("value", "")))) for o in options
+    ]
     wanted = str(answer)
     names = _aliases(wanted)
     # 1. the same words (or a known synonym: US / United States, CA / California)
@@ -392,7 +534,10 @@ def choose_option(answer: Any, options: Sequence[dict[str, Any]]) -> dict[str, A
         if len(contains) == 1:
             return contains[0]
     # 6. similar wording, clearly better than the runner-up
-    scored = sorted(((similarity(wanted, str(o.get("text", ""))), i) for i, (o, _, _) in enumerate(texts)), reverse=True)
+    scored = sorted(
+        ((similarity(wanted, str(o.get("text", ""))), i) for i, (o, _, _) in enumerate(texts)),
+        reverse=True,
+    )
     if scored and scored[0][0] >= MATCH_THRESHOLD:
         if len(scored) == 1 or scored[0][0] - scored[1][0] >= 0.05:
             return texts[scored[0][1]][0]
@@ -546,7 +691,9 @@ class AnswerBook:
             return self._shape(f, matched[1], f"qa:{matched[0]}")
         if f.kind == "checkbox_group" and normalise(f.question):
             chosen = self._skills_in(f.options)
-            if chosen and re.search(r"\b(skills?|tools?|technolog|languages?|frameworks?)\b", normalise(f.question)):
+            if chosen and re.search(
+                r"\b(skills?|tools?|technolog|languages?|frameworks?)\b", normalise(f.question)
+            ):
                 return Answer(chosen, "profile:skills")
         slot = self.slot_of(f)
         if slot is not None:
@@ -571,7 +718,9 @@ class AnswerBook:
         if source == "profile:phone" or f.input_type == "tel":
             answer.alternatives = phone_variants(str(value))[1:]
         date = parse_date(value) if f.kind in ("date", "text") else None
-        if date is not None and (f.kind == "date" or f.input_type == "date" or _looks_like_date_field(f)):
+        if date is not None and (
+            f.kind == "date" or f.input_type == "date" or _looks_like_date_field(f)
+        ):
             answer.date = date
         return answer
 
@@ -589,7 +738,10 @@ def _work_authorised(text: str | None) -> str | None:
         return "Yes" if yes_no(norm) else "No"
     if re.search(r"\b(not authori[sz]ed|no work|unauthori[sz]ed)\b", norm):
         return "No"
-    if re.search(r"\b(citizen|permanent resident|green card|authori[sz]ed|eligible|ead|h ?1 ?b|visa|opt)\b", norm):
+    if re.search(
+        r"\b(citizen|permanent resident|green card|authori[sz]ed|eligible|ead|h ?1 ?b|visa|opt)\b",
+        norm,
+    ):
         return "Yes"
     return None
 

@@ -126,10 +126,12 @@ class CredentialStore:
                         {
                             "id": row["id"],
                             "username_enc": self.keyring.reencrypt(
-                                bytes(row["username_enc"]), credential_context(uid, domain, "username")
+                                bytes(row["username_enc"]),
+                                credential_context(uid, domain, "username"),
                             ),
                             "password_enc": self.keyring.reencrypt(
-                                bytes(row["password_enc"]), credential_context(uid, domain, "password")
+                                bytes(row["password_enc"]),
+                                credential_context(uid, domain, "password"),
                             ),
                             "key_id": primary,
                         },

@@ -82,7 +82,9 @@ class ApplicationFlow:
             if shot is None:
                 return None
             try:
-                url: str = await self.ctx.save_artifact("screenshot", f"{name}.png", "image/png", shot)
+                url: str = await self.ctx.save_artifact(
+                    "screenshot", f"{name}.png", "image/png", shot
+                )
                 return url
             except Exception as exc:  # a failed screenshot must not hide the real outcome
                 log.warning("screenshot_save_failed", error=str(exc))
@@ -94,7 +96,10 @@ class ApplicationFlow:
         response = await self.session.goto(target)
         _raise_if_guarded(response, target)
         engine = FormEngine(
-            page, self.book, resume=self.resume, count_action=self.ctx.count_action,
+            page,
+            self.book,
+            resume=self.resume,
+            count_action=self.ctx.count_action,
             settle_seconds=self.settle,
         )
         try:
@@ -175,9 +180,7 @@ class ApplicationFlow:
             )
         return changed or bool(report.filled)
 
-    async def _wait_for_change(
-        self, page: Any, engine: FormEngine, before: tuple[str, Any]
-    ) -> str:
+    async def _wait_for_change(self, page: Any, engine: FormEngine, before: tuple[str, Any]) -> str:
         """After a click: "changed" (new step/page), "errors" (validation), or "same"."""
         deadline = time.monotonic() + self.settle
         while time.monotonic() < deadline:
@@ -281,7 +284,9 @@ class ApplicationFlow:
         }
         if confirmation is not None:
             summary = "Application submitted" + (
-                f"; confirmation {confirmation.confirmation_id}" if confirmation.confirmation_id else ""
+                f"; confirmation {confirmation.confirmation_id}"
+                if confirmation.confirmation_id
+                else ""
             )
         elif submitted:
             summary = "Application submitted"
@@ -295,7 +300,9 @@ class ApplicationFlow:
         for _ in range(6):
             blocker = await detect_blocker(page)
             if blocker is None or blocker.key in self._acknowledged:
-                if self._login_pending and (blocker is None or blocker.kind not in ("login", "two_factor")):
+                if self._login_pending and (
+                    blocker is None or blocker.kind not in ("login", "two_factor")
+                ):
                     self._login_pending = False
                     await self.session.save_login(page.url, self._new_credentials)
                     await self.ctx.progress("signed_in", url=page.url)
@@ -319,16 +326,24 @@ class ApplicationFlow:
     async def _ask_human(self, page: Any, blocker: Blocker) -> None:
         shot = await self.session.screenshot()
         if shot is not None:
-            await self.ctx.save_artifact("screenshot", f"blocker-{blocker.kind}.png", "image/png", shot)
+            await self.ctx.save_artifact(
+                "screenshot", f"blocker-{blocker.kind}.png", "image/png", shot
+            )
         await self.ctx.progress("blocked", kind=blocker.kind, reason=blocker.reason, url=page.url)
         resolution = await self.ctx.wait_for_human(
             blocker.kind,
-            {"reason": blocker.reason, "url": page.url, **{k: v for k, v in blocker.details.items() if k != "url"}},
+            {
+                "reason": blocker.reason,
+                "url": page.url,
+                **{k: v for k, v in blocker.details.items() if k != "url"},
+            },
             shot,
         )
         await self.ctx.progress("resumed", action=resolution.action, kind=blocker.kind)
         if resolution.action == "cancel":
-            raise JobFailure(blocker.error_code, f"{blocker.reason}: the person declined", retryable=False)
+            raise JobFailure(
+                blocker.error_code, f"{blocker.reason}: the person declined", retryable=False
+            )
         if resolution.action == "code" and resolution.code:
             await self._enter_code(page, resolution.code)
             self._login_pending = True
@@ -368,7 +383,7 @@ class ApplicationFlow:
 
     async def _settle_after_submit(self, page: Any, url_before: str) -> None:
         deadline = time.monotonic() + self.settle
-        while page.url == url_before and time.monotonic() < deadline:
+        while page.url == url_before and time.monotonic() < deadline:  # noqa: ASYNC110 - polling the page
             await anyio.sleep(0.1)
         try:
             await page.wait_for_load_state("domcontentloaded", timeout=10_000)

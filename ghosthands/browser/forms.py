@@ -282,7 +282,11 @@ class FormEngine:
                     await self._check(loc, want)
                 return want
             if f.kind == "checkbox_group":
-                wanted = answer.value if isinstance(answer.value, list) else re.split(r"[,;]", str(answer.value))
+                wanted = (
+                    answer.value
+                    if isinstance(answer.value, list)
+                    else re.split(r"[,;]", str(answer.value))
+                )
                 chosen = []
                 for item in wanted:
                     option = choose_option(item, f.options)
@@ -421,7 +425,11 @@ class FormEngine:
         if target is None or _key(target) in self._done:
             return False
         await self._loc(target).set_input_files(
-            {"name": self.resume.name, "mimeType": self.resume.content_type, "buffer": self.resume.data}
+            {
+                "name": self.resume.name,
+                "mimeType": self.resume.content_type,
+                "buffer": self.resume.data,
+            }
         )
         await self._act()
         self._done[_key(target)] = self.resume.name
@@ -453,7 +461,9 @@ class FormEngine:
             await self._loc(f).evaluate("el => el.dataset.ghTouched = '1'")
             await self._act()
             self._done[key] = value
-            log.info("field_refilled", question=f.question, reason=(f.errors or ["invalid"])[0][:120])
+            log.info(
+                "field_refilled", question=f.question, reason=(f.errors or ["invalid"])[0][:120]
+            )
             changed = True
         return changed
 
@@ -464,7 +474,8 @@ class FormEngine:
             try:
                 self._scan += 1
                 actions = await frame.evaluate(_ACTIONS_JS, f"a{self._scan}-")
-            except Exception:
+            except Exception as exc:  # a frame navigating away: skip it this time
+                log.debug("frame_actions_failed", error=str(exc))
                 continue
             for action in actions:
                 text = normalise(action["text"])
@@ -477,7 +488,12 @@ class FormEngine:
                 score += 2 if action["type"] == "submit" else 0
                 score -= 5 if action["tag"] == "a" else 0
                 if best is None or score > best[0]:
-                    best = (score, kind, frame.locator(f'[data-gh-action="{action["id"]}"]'), action["text"])
+                    best = (
+                        score,
+                        kind,
+                        frame.locator(f'[data-gh-action="{action["id"]}"]'),
+                        action["text"],
+                    )
         if best is None:
             return None
         return best[1], best[2], best[3]
@@ -518,7 +534,9 @@ def _has_value(f: FieldInfo) -> bool:
 
 
 _RESUME = re.compile(r"\b(resume|cv|curriculum vitae)\b")
-_OTHER_FILE = re.compile(r"\b(cover letter|transcript|portfolio|writing sample|photo|picture|avatar|certificate)\b")
+_OTHER_FILE = re.compile(
+    r"\b(cover letter|transcript|portfolio|writing sample|photo|picture|avatar|certificate)\b"
+)
 
 
 def _resume_input(files: list[FieldInfo]) -> FieldInfo | None:

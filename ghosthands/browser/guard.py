@@ -184,7 +184,7 @@ class NetworkGuard:
         """Listen on 127.0.0.1 (an ephemeral port) until cancelled."""
         listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=0)
         async with listener:
-            self.port = int(listener.extra(anyio.abc.SocketAttribute.local_port))
+            self.port = int(listener.extra(anyio.abc.SocketAttribute.local_port))  # noqa: S610
             task_status.started(self.port)
             await listener.serve(self._handle)
 

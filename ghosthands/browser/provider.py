@@ -105,7 +105,8 @@ def _engine(name: str) -> Any:
             from patchright.async_api import async_playwright as patchright_factory
         except ImportError:
             raise BrowserUnavailable(
-                "GH_BROWSER_ENGINE", "patchright is chosen but not installed (pip install patchright)"
+                "GH_BROWSER_ENGINE",
+                "patchright is chosen but not installed (pip install patchright)",
             ) from None
         return patchright_factory
     from playwright.async_api import async_playwright
@@ -340,7 +341,9 @@ class BrowserSession:
                     ) from exc
                 self.recoveries += 1
                 log.warning(
-                    "browser_recovering", job_id=str(self.job.id), attempt=self.recoveries,
+                    "browser_recovering",
+                    job_id=str(self.job.id),
+                    attempt=self.recoveries,
                     error=reason,
                 )
                 await self.recover()

@@ -66,9 +66,12 @@ async def _download(ref: ResumeRef, guard: NetworkGuard, cap: int) -> ResumeFile
     # Through the guard proxy: every redirect hop is checked and DNS answers pinned.
     data = bytearray()
     try:
-        async with httpx.AsyncClient(
-            proxy=guard.proxy_url, follow_redirects=True, max_redirects=5, timeout=30.0
-        ) as client, client.stream("GET", url) as response:
+        async with (
+            httpx.AsyncClient(
+                proxy=guard.proxy_url, follow_redirects=True, max_redirects=5, timeout=30.0
+            ) as client,
+            client.stream("GET", url) as response,
+        ):
             if response.status_code == 403 and response.headers.get("x-gh-blocked"):
                 raise JobFailure(
                     ErrorCode.BLOCKED_ADDRESS,
@@ -111,19 +114,25 @@ async def _from_directory(ref: ResumeRef, key: str, settings: Settings, cap: int
             "resume.storage_path needs GH_RESUME_DIR on the worker",
             retryable=False,
         )
-    root = Path(settings.resume_dir).resolve()
-    path = (root / key.lstrip("/")).resolve()
+    root = Path(await anyio.Path(settings.resume_dir).resolve())
+    path = Path(await anyio.Path(root / key.lstrip("/")).resolve())
     if not path.is_relative_to(root):
-        raise JobFailure(ErrorCode.INVALID_INPUT, "resume path leaves GH_RESUME_DIR", retryable=False)
+        raise JobFailure(
+            ErrorCode.INVALID_INPUT, "resume path leaves GH_RESUME_DIR", retryable=False
+        )
     try:
         size = (await anyio.Path(path).stat()).st_size
         if size > cap:
             raise _too_large(cap)
         data = await anyio.Path(path).read_bytes()
     except FileNotFoundError:
-        raise JobFailure(ErrorCode.INVALID_INPUT, "the resume file does not exist", retryable=False) from None
+        raise JobFailure(
+            ErrorCode.INVALID_INPUT, "the resume file does not exist", retryable=False
+        ) from None
     except OSError as exc:
-        raise JobFailure(ErrorCode.INTERNAL_ERROR, f"reading the resume failed: {exc.strerror}") from None
+        raise JobFailure(
+            ErrorCode.INTERNAL_ERROR, f"reading the resume failed: {exc.strerror}"
+        ) from None
     name, content_type = _name_and_type(ref, os.fspath(path))
     return ResumeFile(name, content_type, data)
 

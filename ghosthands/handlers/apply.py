@@ -47,7 +47,9 @@ class FillFormInput(msgspec.Struct, forbid_unknown_fields=False):
 async def _resume(ctx: JobContext, ref: ResumeRef | None, required: bool) -> ResumeFile | None:
     if ref is None:
         if required:
-            raise JobFailure(ErrorCode.INVALID_INPUT, "input_data.resume is required", retryable=False)
+            raise JobFailure(
+                ErrorCode.INVALID_INPUT, "input_data.resume is required", retryable=False
+            )
         return None
     session = ctx.browser
     resume = await load_resume(ref, session.provider.settings, session.guard)

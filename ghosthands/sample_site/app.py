@@ -110,7 +110,9 @@ class SampleSite:
                 continue
             if key in fields:
                 previous = fields[key]
-                fields[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
+                fields[key] = (
+                    [*previous, value] if isinstance(previous, list) else [previous, value]
+                )
             else:
                 fields[key] = value
         await data.close()
@@ -138,8 +140,13 @@ class SampleSite:
             "You will work with Python, PostgreSQL and modern web tooling."
         )
         return _render(
-            _page("posting.html"), title, FORMS[form]["company"], job_title=title,
-            location=location, description=description, apply_url=f"/apply/{form}",
+            _page("posting.html"),
+            title,
+            FORMS[form]["company"],
+            job_title=title,
+            location=location,
+            description=description,
+            apply_url=f"/apply/{form}",
         )
 
     async def apply(self, request: Request) -> Response:
@@ -192,8 +199,11 @@ class SampleSite:
         first_name = (first if isinstance(first, str) else first[0]).split(" ")[0]
         spec = FORMS[submission.form]
         return _render(
-            _page("confirmation.html"), "Application received", spec["company"],
-            first_name=first_name or "there", job_title=spec["title"],
+            _page("confirmation.html"),
+            "Application received",
+            spec["company"],
+            first_name=first_name or "there",
+            job_title=spec["title"],
             confirmation_id=submission.confirmation_id,
         )
 

@@ -11,7 +11,12 @@ SAMPLE_PROFILE: dict[str, Any] = {
     "phone": "+1 415 555 0132",
     "linkedin_url": "https://www.linkedin.com/in/ada-lovelace",
     "portfolio_url": "https://ada-lovelace.dev",
-    "location": {"city": "San Francisco", "state": "CA", "country": "United States", "zip": "94107"},
+    "location": {
+        "city": "San Francisco",
+        "state": "CA",
+        "country": "United States",
+        "zip": "94107",
+    },
     "work_authorization": "US citizen",
     "salary_expectation": "150000",
     "years_of_experience": 7,
@@ -80,5 +85,7 @@ def sample_resume_pdf(name: str = "Ada Lovelace") -> bytes:
     out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
     for offset in offsets:
         out += f"{offset:010d} 00000 n \n".encode()
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
     return bytes(out)

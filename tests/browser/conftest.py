@@ -162,7 +162,9 @@ class JobHarness:
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-    conn = await psycopg.AsyncConnection.connect(database_url, autocommit=True, row_factory=dict_row)
+    conn = await psycopg.AsyncConnection.connect(
+        database_url, autocommit=True, row_factory=dict_row
+    )
     try:
         yield conn
     finally:
@@ -183,9 +185,16 @@ async def insert_job(
     row = await cur.fetchone()
     assert row is not None
     return JobSpec(
-        id=row["id"], job_type=job_type, user_id=user_id, target_url=target_url,
-        task_description="", input_data=input_data, timeout_seconds=300, retry_count=0,
-        max_retries=3, execution_attempt_id=attempt,
+        id=row["id"],
+        job_type=job_type,
+        user_id=user_id,
+        target_url=target_url,
+        task_description="",
+        input_data=input_data,
+        timeout_seconds=300,
+        retry_count=0,
+        max_retries=3,
+        execution_attempt_id=attempt,
     )
 
 
@@ -194,7 +203,7 @@ RunJob = Callable[..., Any]
 
 @pytest.fixture
 def run_job(db: psycopg.AsyncConnection[Any], provider: ChromiumProvider) -> RunJob:
-    """``await run_job(handler, url, input_data, human=[...])`` -> (result | JobFailure, harness)."""
+    """``await run_job(handler, url, input_data, human=[...])`` -> (outcome, harness)."""
 
     async def run(
         handler: Any,

@@ -34,7 +34,9 @@ async def test_captcha_pauses_with_screenshot_and_skip_continues(
 ) -> None:
     site, server = sample_site
     result, harness = await run_job(
-        ApplyHandler(), f"{server.url}/apply/captcha", captcha_input(resume_server),
+        ApplyHandler(),
+        f"{server.url}/apply/captcha",
+        captcha_input(resume_server),
         human=[HumanResolution(action="skip")],
     )
     assert isinstance(result, HandlerResult), result
@@ -70,16 +72,18 @@ async def test_login_wall_and_2fa_resolved_by_a_person_then_session_reused(
 ) -> None:
     """Credentials and a code from /valet/resume get through; the saved session (and the
     credentials) let the next job of the same user go straight to the form."""
-    from tests.browser.conftest import JobHarness, insert_job
-
     import msgspec
     import psycopg
     from psycopg.rows import dict_row
 
+    from tests.browser.conftest import JobHarness, insert_job
+
     site, server = sample_site
     db = Database(Settings(database_url=database_url), pool_size=2, name="test")
     await db.open()
-    conn = await psycopg.AsyncConnection.connect(database_url, autocommit=True, row_factory=dict_row)
+    conn = await psycopg.AsyncConnection.connect(
+        database_url, autocommit=True, row_factory=dict_row
+    )
     keyring = KeyRing([os.urandom(32)])
     store = CredentialStore(db, keyring)
     policy = NetworkPolicy(False, frozenset({server.host_port, resume_server.split("/")[2]}))
@@ -91,10 +95,14 @@ async def test_login_wall_and_2fa_resolved_by_a_person_then_session_reused(
             async with chromium.session(job) as session:
                 harness = JobHarness(conn, job, session)
                 harness.human = [
-                    HumanResolution(action="credentials", username=PORTAL_USER, password=PORTAL_PASSWORD),
+                    HumanResolution(
+                        action="credentials", username=PORTAL_USER, password=PORTAL_PASSWORD
+                    ),
                     HumanResolution(action="code", code=PORTAL_CODE),
                 ]
-                first = await ApplyHandler().run(harness, msgspec.convert(data, ApplyHandler.input_type))
+                first = await ApplyHandler().run(
+                    harness, msgspec.convert(data, ApplyHandler.input_type)
+                )
             assert isinstance(first, HandlerResult)
             assert [p["type"] for p in harness.pauses] == ["login", "two_factor"]
             assert "signed_in" in await harness.steps()
@@ -102,14 +110,19 @@ async def test_login_wall_and_2fa_resolved_by_a_person_then_session_reused(
             # Never written anywhere in the clear:
             cur = await conn.execute("SELECT metadata::text AS m FROM gh_job_events")
             assert not any(PORTAL_PASSWORD in r["m"] for r in await cur.fetchall())
-            assert await store.get_credentials(job.user_id, "127.0.0.1") == (PORTAL_USER, PORTAL_PASSWORD)
+            assert await store.get_credentials(job.user_id, "127.0.0.1") == (
+                PORTAL_USER,
+                PORTAL_PASSWORD,
+            )
 
             # Same user, next job: the saved session is loaded; nobody is asked anything.
             second_job = await insert_job(conn, "apply", url, data)
             second_job = msgspec.structs.replace(second_job, user_id=job.user_id)
             async with chromium.session(second_job) as session:
                 harness2 = JobHarness(conn, second_job, session)
-                second = await ApplyHandler().run(harness2, msgspec.convert(data, ApplyHandler.input_type))
+                second = await ApplyHandler().run(
+                    harness2, msgspec.convert(data, ApplyHandler.input_type)
+                )
             assert isinstance(second, HandlerResult)
             assert harness2.pauses == []
             assert site.logins == 1

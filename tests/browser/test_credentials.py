@@ -32,8 +32,13 @@ async def test_round_trip_and_nothing_in_clear(database: Database, database_url:
     store = CredentialStore(database, KeyRing([os.urandom(32)]))
     user = uuid.uuid4()
     await store.save_credentials(user, "jobs.example.com", "ada@example.com", "hunter2-secret")
-    await store.save_session(user, "jobs.example.com", {"cookies": [{"name": "sid", "value": "s3cr3t"}]})
-    assert await store.get_credentials(user, "jobs.example.com") == ("ada@example.com", "hunter2-secret")
+    await store.save_session(
+        user, "jobs.example.com", {"cookies": [{"name": "sid", "value": "s3cr3t"}]}
+    )
+    assert await store.get_credentials(user, "jobs.example.com") == (
+        "ada@example.com",
+        "hunter2-secret",
+    )
     assert (await store.load_session(user, "jobs.example.com"))["cookies"][0]["value"] == "s3cr3t"
     assert await store.get_credentials(user, "other.example.com") is None
     with psycopg.connect(database_url) as conn:
@@ -105,16 +110,23 @@ async def test_rotation_in_batches_keeps_everything_readable(
 
     new_only = CredentialStore(database, KeyRing([new]))
     for i, user in enumerate(users):
-        assert await new_only.get_credentials(user, "jobs.example.com") == (f"user{i}", f"password-{i}")
+        assert await new_only.get_credentials(user, "jobs.example.com") == (
+            f"user{i}",
+            f"password-{i}",
+        )
         assert (await new_only.load_session(user, "jobs.example.com"))["n"] == i
     with psycopg.connect(database_url) as conn:
         key_ids = {r[0] for r in conn.execute("SELECT key_id FROM gh_user_credentials").fetchall()}
     assert key_ids == {KeyRing([new]).primary_id}
     with pytest.raises(DecryptionError):
-        await CredentialStore(database, KeyRing([old])).get_credentials(users[0], "jobs.example.com")
+        await CredentialStore(database, KeyRing([old])).get_credentials(
+            users[0], "jobs.example.com"
+        )
 
 
-async def test_keys_cli_generate_and_rotate(database: Database, database_url: str, gh_process) -> None:
+async def test_keys_cli_generate_and_rotate(
+    database: Database, database_url: str, gh_process
+) -> None:
     generated = gh_process("keys", "generate")
     assert generated.wait(30) == 0
     new_key = generated.output.strip().splitlines()[-1]

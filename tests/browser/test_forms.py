@@ -62,10 +62,19 @@ async def test_classic_single_page_form(sample_site, run_job, resume_server) -> 
     assert result.result_data["confirmation_id"] == received.confirmation_id
     assert result.result_data["submitted"] is True
     steps = await harness.steps()
-    for step in ("navigating", "filling_form", "uploading_resume", "submitting", "submitted", "confirmed"):
+    for step in (
+        "navigating",
+        "filling_form",
+        "uploading_resume",
+        "submitting",
+        "submitted",
+        "confirmed",
+    ):
         assert step in steps
     assert steps.index("submitted") < steps.index("confirmed")
-    assert any(a["name"] == "final.png" and a["size_bytes"] > 1000 for a in await harness.artifacts())
+    assert any(
+        a["name"] == "final.png" and a["size_bytes"] > 1000 for a in await harness.artifacts()
+    )
 
 
 async def test_multi_step_wizard_with_validation(sample_site, run_job, resume_server) -> None:

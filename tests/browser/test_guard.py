@@ -42,7 +42,7 @@ pytestmark = pytest.mark.anyio
         ("10.1.2.3", "private"),
         ("192.168.0.1", "private"),
         ("100.64.0.1", "private"),
-        ("0.0.0.0", "unspecified"),
+        ("0.0.0.0", "unspecified"),  # noqa: S104
         ("8.8.8.8", "public"),
     ],
 )
@@ -84,7 +84,8 @@ def attacker(internal: tuple[SiteServer, list[str]]) -> Iterator[SiteServer]:
             <img src="/to-internal">
             <iframe src="http://169.254.169.254/latest/meta-data/"></iframe>
             <script>
-              fetch("{internal_url}/api/admin", {{method: "POST", mode: "no-cors"}}).catch(() => {{}});
+              fetch("{internal_url}/api/admin", {{method: "POST", mode: "no-cors"}})
+                .catch(() => {{}});
               fetch("/to-metadata").catch(() => {{}});
               try {{ new WebSocket("ws://{internal[0].host_port}/ws"); }} catch (e) {{}}
             </script>"""
@@ -113,11 +114,15 @@ async def test_subresources_redirects_fetch_and_websockets_are_refused(
     from tests.browser.conftest import JobHarness, insert_job
 
     internal_server, hits = internal
-    policy = NetworkPolicy(allow_private_networks=False, allowed_hosts=frozenset({attacker.host_port}))
+    policy = NetworkPolicy(
+        allow_private_networks=False, allowed_hosts=frozenset({attacker.host_port})
+    )
     async with ChromiumProvider(browser_settings(), policy=policy) as chromium:
         job = await insert_job(db, "scrape", f"{attacker.url}/", {})
         async with chromium.session(job) as session:
-            result = await ScrapeHandler().run(JobHarness(db, job, session), ScrapeHandler.input_type())
+            result = await ScrapeHandler().run(
+                JobHarness(db, job, session), ScrapeHandler.input_type()
+            )
             await session.page.wait_for_timeout(300)  # let the page's late requests happen
         assert isinstance(result, HandlerResult)
         assert result.result_data["title"] == "innocent"
@@ -143,5 +148,7 @@ async def test_production_default_refuses_loopback_targets(attacker: SiteServer,
             job = await insert_job(db, "scrape", url, {})
             async with chromium.session(job) as session:
                 with pytest.raises(JobFailure) as failure:
-                    await ScrapeHandler().run(JobHarness(db, job, session), ScrapeHandler.input_type())
+                    await ScrapeHandler().run(
+                        JobHarness(db, job, session), ScrapeHandler.input_type()
+                    )
             assert failure.value.code == ErrorCode.BLOCKED_ADDRESS, url

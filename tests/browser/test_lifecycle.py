@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from ghosthands.browser.provider import ChromiumProvider
@@ -81,10 +83,9 @@ def memory_kib() -> tuple[int, int, int]:
 async def crash(page: Any) -> None:
     """Crash the page's renderer the way a broken site would, and wait until it is dead."""
     async with page.expect_event("crash", timeout=10_000):
-        try:
+        # net::ERR_ABORTED: the renderer dies under the navigation.
+        with contextlib.suppress(Exception):
             await page.goto("chrome://crash")
-        except Exception:
-            pass  # net::ERR_ABORTED: the renderer died under the navigation
 
 
 def apply_input(resume_url: str) -> dict[str, Any]:
@@ -181,9 +182,9 @@ async def test_200_sequential_jobs_keep_memory_flat(
         handler, url, data = jobs[1 if n % 4 == 3 else 0]  # 150 reads, 50 form fills
         job = await insert_job(db, handler.job_type, url, data)
         async with provider.session(job) as session:
-            import msgspec
-
-            result = await handler.run(JobHarness(db, job, session), msgspec.convert(data, handler.input_type))
+            result = await handler.run(
+                JobHarness(db, job, session), msgspec.convert(data, handler.input_type)
+            )
         assert isinstance(result, HandlerResult)
         if n + 1 in (20, 50, 100, 150, 200):
             samples.append((n + 1, *memory_kib()))
@@ -191,7 +192,10 @@ async def test_200_sequential_jobs_keep_memory_flat(
     with capsys.disabled():
         print(f"\n200 jobs in {elapsed:.1f}s; browser process tree after N jobs:")
         for n, rss, pss, count in samples:
-            print(f"  after {n:3d} jobs: RSS {rss / 1024:7.1f} MiB  PSS {pss / 1024:7.1f} MiB  processes {count}")
+            print(
+                f"  after {n:3d} jobs: RSS {rss / 1024:7.1f} MiB  "
+                f"PSS {pss / 1024:7.1f} MiB  processes {count}"
+            )
     assert provider.browser.contexts == []  # every job's context was closed
     warm_pss, final_pss = samples[0][2], samples[-1][2]
     assert final_pss < warm_pss * 1.3 + 30 * 1024, samples
