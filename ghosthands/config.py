@@ -182,6 +182,30 @@ def _model_prices(raw: str) -> tuple[tuple[str, float, float], ...]:
     return tuple(prices)
 
 
+def _host_ports(raw: str) -> frozenset[str]:
+    """``host:port`` pairs separated by commas, lower-cased."""
+    items = set()
+    for part in raw.split(","):
+        part = part.strip().lower()
+        if not part:
+            continue
+        host, sep, port = part.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("must be host:port pairs separated by commas")
+        items.add(f"{host.strip('[]')}:{int(port)}")
+    return frozenset(items)
+
+
+def _choice(*choices: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return value
+
+    return parse
+
+
 def _nonempty(raw: str) -> str:
     if not raw.strip():
         raise ValueError("must not be empty")
@@ -240,6 +264,14 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("deploy_webhook_url", ("VALET_DEPLOY_WEBHOOK_URL",), _http_url, None),
     _Field("deploy_webhook_secret", ("VALET_DEPLOY_WEBHOOK_SECRET",), _nonempty, None, secret=True),
     _Field("browser_headless", ("GH_BROWSER_HEADLESS",), _bool, None),
+    _Field("browser_executable", ("GH_BROWSER_EXECUTABLE",), _nonempty, None),
+    _Field(
+        "browser_engine", ("GH_BROWSER_ENGINE",), _choice("playwright", "patchright"), "playwright"
+    ),
+    _Field("browser_allowed_hosts", ("GH_BROWSER_ALLOWED_HOSTS",), _host_ports, frozenset()),
+    _Field("browser_timeout_seconds", ("GH_BROWSER_TIMEOUT_SECONDS",), _float_range(1, 300), 30.0),
+    _Field("resume_dir", ("GH_RESUME_DIR",), _nonempty, None),
+    _Field("resume_max_bytes", ("GH_RESUME_MAX_BYTES",), _int_range(1024, 100 << 20), 10 << 20),
     _Field("max_body_bytes", ("GH_MAX_BODY_BYTES",), _int_range(1024, 64 << 20), 1 << 20),
     _Field("log_level", ("GH_LOG_LEVEL",), _nonempty, "info"),
     _Field("commit_sha", ("GH_COMMIT_SHA", "GIT_COMMIT_SHA"), _nonempty, "unknown"),
@@ -289,6 +321,12 @@ class Settings:
     deploy_webhook_url: str | None = None
     deploy_webhook_secret: str | None = None
     browser_headless: bool | None = None
+    browser_executable: str | None = None
+    browser_engine: str = "playwright"
+    browser_allowed_hosts: frozenset[str] = frozenset()
+    browser_timeout_seconds: float = 30.0
+    resume_dir: str | None = None
+    resume_max_bytes: int = 10 << 20
     max_body_bytes: int = 1024 * 1024
     log_level: str = "info"
     commit_sha: str = "unknown"

@@ -20,6 +20,10 @@ class ErrorCode(enum.StrEnum):
     INVALID_INPUT = "invalid_input"
     UNKNOWN_JOB_TYPE = "unknown_job_type"
     BLOCKED_ADDRESS = "blocked_address"
+    #: A required form field has no answer in the profile or qa_answers (details name it).
+    MISSING_ANSWER = "missing_answer"
+    #: The site kept rejecting an answer (details carry its validation messages).
+    VALIDATION_FAILED = "validation_failed"
     WORKER_LOST = "worker_lost"
     #: The model provider refused the call (bad key, bad request) or kept failing (5xx).
     LLM_ERROR = "llm_error"

@@ -1,0 +1,57 @@
+"""``ghosthands keys generate|rotate``: credential-encryption key management.
+
+Rotation: put the new key first in ``GH_ENCRYPTION_KEY`` (``new,old``), run
+``ghosthands keys rotate`` (re-encrypts every credential and saved session under the new
+key, in batches, while the old key keeps everything readable), then drop the old key.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import anyio
+import click
+
+from ghosthands.config import EX_CONFIG, ConfigError, load_settings
+from ghosthands.crypto import KeyRing, generate_key
+
+
+@click.group("keys")
+def keys() -> None:
+    """Manage GH_ENCRYPTION_KEY (credentials and saved browser sessions)."""
+
+
+@keys.command("generate")
+def generate() -> None:
+    """Print a new random key for GH_ENCRYPTION_KEY (base64, 32 bytes)."""
+    click.echo(generate_key())
+
+
+@keys.command("rotate")
+@click.option("--batch-size", default=100, show_default=True, help="Rows per transaction.")
+def rotate(batch_size: int) -> None:
+    """Re-encrypt every stored credential and session under the first key."""
+    from ghosthands.browser.credentials import CredentialStore
+    from ghosthands.db.pool import Database
+
+    try:
+        settings = load_settings()
+        settings.require("database_url", "encryption_keys")
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EX_CONFIG)
+    keyring = KeyRing(settings.encryption_keys)
+
+    async def main() -> dict[str, int]:
+        db = Database(settings, pool_size=2, name="keys")
+        await db.open()
+        try:
+            return await CredentialStore(db, keyring).rotate(batch_size)
+        finally:
+            await db.close()
+
+    counts = anyio.run(main)
+    click.echo(
+        f"keys rotate: re-encrypted {counts['credentials']} credentials and "
+        f"{counts['sessions']} sessions under key {keyring.primary_id}"
+    )

@@ -1,0 +1,107 @@
+"""``scrape``: open a page (through the network guard) and read it."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import msgspec
+
+from ghosthands.browser.blockers import detect_blocker
+from ghosthands.handlers.base import HandlerResult, JobContext, JobFailure
+from ghosthands.jobs.errors import ErrorCode
+
+_READ_JS = r"""
+(args) => {
+  const clean = (s) => (s || '').replace(/\s+/g, ' ').trim();
+  const fields = {};
+  for (const [name, selector] of Object.entries(args.selectors)) {
+    try { fields[name] = [...document.querySelectorAll(selector)].slice(0, 200).map((e) => clean(e.innerText || e.textContent)); }
+    catch (e) { fields[name] = null; }
+  }
+  const links = args.links ? [...document.querySelectorAll('a[href]')].slice(0, 500)
+      .map((a) => ({ text: clean(a.innerText), href: a.href })) : [];
+  const text = args.text ? clean(document.body ? document.body.innerText : '').slice(0, args.max_text) : '';
+  const meta = {};
+  for (const m of document.querySelectorAll('meta[name], meta[property]'))
+    meta[m.getAttribute('name') || m.getAttribute('property')] = m.content;
+  return { title: document.title, fields, links, text, meta };
+}
+"""
+
+
+class ScrapeInput(msgspec.Struct, forbid_unknown_fields=False):
+    """``input_data`` of a ``scrape`` job."""
+
+    #: name -> CSS selector; each yields the texts of every matching element (max 200).
+    selectors: dict[str, str] = msgspec.field(default_factory=dict)
+    include_text: bool = True
+    include_links: bool = True
+    max_text_chars: int = 20_000
+    #: A CSS selector to wait for before reading (a page that renders late).
+    wait_for: str | None = None
+
+
+class ScrapeHandler:
+    job_type: ClassVar[str] = "scrape"
+    input_type: ClassVar[type[msgspec.Struct]] = ScrapeInput
+    needs_browser: ClassVar[bool] = True
+
+    async def run(self, ctx: JobContext, params: Any) -> HandlerResult:
+        assert isinstance(params, ScrapeInput)
+        session = ctx.browser
+        url = session.job.target_url
+
+        async def read(page: Any) -> HandlerResult:
+            await ctx.progress("navigating", url=url)
+            response = await session.goto(url)
+            if response is not None and response.headers.get("x-gh-blocked"):
+                raise JobFailure(
+                    ErrorCode.BLOCKED_ADDRESS,
+                    f"the network guard refused part of the way to {url}",
+                    details={"reason": response.headers["x-gh-blocked"]},
+                    retryable=False,
+                )
+            if params.wait_for:
+                try:
+                    await page.wait_for_selector(params.wait_for, timeout=10_000)
+                except Exception as exc:
+                    if "crash" in str(exc).lower():
+                        raise
+                    raise JobFailure(
+                        ErrorCode.ELEMENT_NOT_FOUND, f"{params.wait_for!r} never appeared"
+                    ) from None
+            blocker = await detect_blocker(page)
+            if blocker is not None and blocker.kind in ("captcha", "bot_check"):
+                shot = await session.screenshot()
+                resolution = await ctx.wait_for_human(
+                    blocker.kind, {"reason": blocker.reason, "url": page.url}, shot
+                )
+                if resolution.action == "cancel":
+                    raise JobFailure(blocker.error_code, blocker.reason, retryable=False)
+            await ctx.progress("reading", url=page.url)
+            data = await page.evaluate(
+                _READ_JS,
+                {
+                    "selectors": params.selectors,
+                    "links": params.include_links,
+                    "text": params.include_text,
+                    "max_text": params.max_text_chars,
+                },
+            )
+            await ctx.count_action(1)
+            return HandlerResult(
+                result_data={
+                    "url": url,
+                    "final_url": page.url,
+                    "status": response.status if response is not None else None,
+                    **data,
+                },
+                summary=f"Read {data['title'] or page.url}",
+                final_mode="scrape",
+            )
+
+        result: HandlerResult = await session.run(read)
+        shot = await session.screenshot()
+        if shot is not None:
+            await ctx.save_artifact("screenshot", "final.png", "image/png", shot)
+        return result

@@ -1,0 +1,134 @@
+"""Blockers pause the job for a person: captcha (skip / timeout), login wall and 2FA."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from ghosthands.browser.credentials import CredentialStore
+from ghosthands.browser.guard import NetworkPolicy
+from ghosthands.browser.provider import ChromiumProvider
+from ghosthands.config import Settings
+from ghosthands.crypto import KeyRing
+from ghosthands.db.pool import Database
+from ghosthands.handlers.apply import ApplyHandler
+from ghosthands.handlers.base import HandlerResult, HumanResolution, JobFailure
+from ghosthands.jobs.errors import ErrorCode
+from ghosthands.sample_site import SAMPLE_PROFILE
+from ghosthands.sample_site.app import PORTAL_CODE, PORTAL_PASSWORD, PORTAL_USER
+from tests.browser.conftest import browser_settings
+
+pytestmark = pytest.mark.anyio
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def captcha_input(resume_url: str) -> dict[str, Any]:
+    return {"user_data": SAMPLE_PROFILE, "resume": {"download_url": resume_url}}
+
+
+async def test_captcha_pauses_with_screenshot_and_skip_continues(
+    sample_site, run_job, resume_server
+) -> None:
+    site, server = sample_site
+    result, harness = await run_job(
+        ApplyHandler(),
+        f"{server.url}/apply/captcha",
+        captcha_input(resume_server),
+        human=[HumanResolution(action="skip")],
+    )
+    assert isinstance(result, HandlerResult), result
+    [pause] = harness.pauses
+    assert pause["type"] == "captcha"
+    assert pause["screenshot"].startswith(PNG) and len(pause["screenshot"]) > 2000
+    assert pause["url"].startswith(f"/api/v1/gh/jobs/{harness.job.id}/artifacts/")
+    assert pause["row"] == "paused:captcha"  # the job really was paused while it waited
+    [received] = site.received("captcha")
+    assert received.fields == {"name": "Ada Lovelace", "email": "ada.lovelace@example.com"}
+    assert result.result_data["confirmation_id"] == received.confirmation_id
+    steps = await harness.steps()
+    assert steps.index("blocked") < steps.index("resumed") < steps.index("submitted")
+    names = [a["name"] for a in await harness.artifacts()]
+    assert "blocker-captcha.png" in names and "final.png" in names
+
+
+async def test_captcha_without_an_answer_fails_with_hitl_timeout(
+    sample_site, run_job, resume_server
+) -> None:
+    site, server = sample_site
+    result, harness = await run_job(
+        ApplyHandler(), f"{server.url}/apply/captcha", captcha_input(resume_server), human=[None]
+    )
+    assert isinstance(result, JobFailure)
+    assert result.code == ErrorCode.HITL_TIMEOUT
+    assert site.received() == []  # nothing was submitted
+    assert "failure.png" in [a["name"] for a in await harness.artifacts()]
+
+
+async def test_login_wall_and_2fa_resolved_by_a_person_then_session_reused(
+    sample_site, resume_server, database_url: str
+) -> None:
+    """Credentials and a code from /valet/resume get through; the saved session (and the
+    credentials) let the next job of the same user go straight to the form."""
+    import msgspec
+    import psycopg
+    from psycopg.rows import dict_row
+
+    from tests.browser.conftest import JobHarness, insert_job
+
+    site, server = sample_site
+    db = Database(Settings(database_url=database_url), pool_size=2, name="test")
+    await db.open()
+    conn = await psycopg.AsyncConnection.connect(
+        database_url, autocommit=True, row_factory=dict_row
+    )
+    keyring = KeyRing([os.urandom(32)])
+    store = CredentialStore(db, keyring)
+    policy = NetworkPolicy(False, frozenset({server.host_port, resume_server.split("/")[2]}))
+    url = f"{server.url}/portal/apply"
+    data = captcha_input(resume_server)
+    try:
+        async with ChromiumProvider(browser_settings(), policy=policy, store=store) as chromium:
+            job = await insert_job(conn, "apply", url, data)
+            async with chromium.session(job) as session:
+                harness = JobHarness(conn, job, session)
+                harness.human = [
+                    HumanResolution(
+                        action="credentials", username=PORTAL_USER, password=PORTAL_PASSWORD
+                    ),
+                    HumanResolution(action="code", code=PORTAL_CODE),
+                ]
+                first = await ApplyHandler().run(
+                    harness, msgspec.convert(data, ApplyHandler.input_type)
+                )
+            assert isinstance(first, HandlerResult)
+            assert [p["type"] for p in harness.pauses] == ["login", "two_factor"]
+            assert "signed_in" in await harness.steps()
+            assert site.logins == 1
+            # Never written anywhere in the clear:
+            cur = await conn.execute("SELECT metadata::text AS m FROM gh_job_events")
+            assert not any(PORTAL_PASSWORD in r["m"] for r in await cur.fetchall())
+            assert await store.get_credentials(job.user_id, "127.0.0.1") == (
+                PORTAL_USER,
+                PORTAL_PASSWORD,
+            )
+
+            # Same user, next job: the saved session is loaded; nobody is asked anything.
+            second_job = await insert_job(conn, "apply", url, data)
+            second_job = msgspec.structs.replace(second_job, user_id=job.user_id)
+            async with chromium.session(second_job) as session:
+                harness2 = JobHarness(conn, second_job, session)
+                second = await ApplyHandler().run(
+                    harness2, msgspec.convert(data, ApplyHandler.input_type)
+                )
+            assert isinstance(second, HandlerResult)
+            assert harness2.pauses == []
+            assert site.logins == 1
+        assert [s.fields for s in site.received("portal")] == [
+            {"first_name": "Ada", "last_name": "Lovelace", "email": "ada.lovelace@example.com"}
+        ] * 2
+    finally:
+        await conn.close()
+        await db.close()
