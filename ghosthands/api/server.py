@@ -56,7 +56,18 @@ class ApiRole:
         config.include_server_header = False
         log.info("api_listening", host=host, port=port)
         ready(f"listening on {host}:{port}")
-        await serve(app, config, shutdown_trigger=shutdown.wait)  # type: ignore[arg-type]
+
+        async def end_streams_on_drain() -> None:
+            # Live event streams never finish on their own: end them when the drain
+            # starts, so in-flight requests can complete within the drain limit.
+            await shutdown.wait()
+            if app.state.services.hub is not None:
+                app.state.services.hub.drain()
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(end_streams_on_drain)
+            await serve(app, config, shutdown_trigger=shutdown.wait)  # type: ignore[arg-type]
+            tg.cancel_scope.cancel()
 
     async def abort(self) -> None:
         """Nothing is held by the API beyond its connections; the pool closes on exit."""
