@@ -154,7 +154,8 @@ def validate_query(params: Mapping[str, str | list[str]], model: type[T]) -> T:
             data[key] = values[-1]
     errors = _check_struct(model, data, "", strict=False)
     if errors:
-        raise ValidationFailed(errors)
+        # "status[1]" means nothing to someone who wrote status=a,b: name the parameter.
+        raise ValidationFailed([FieldError(e.field.split("[")[0], e.message) for e in errors])
     try:
         return msgspec.convert(data, model, strict=False)
     except msgspec.ValidationError as exc:

@@ -227,7 +227,7 @@ class JobStatusView(Struct, kw_only=True):
     updated_at: dt.datetime
 
 
-class JobChanged(Struct, kw_only=True):
+class JobChanged(Struct, kw_only=True, omit_defaults=True):
     """Answer of cancel and retry: the job's new status."""
 
     id: uuid.UUID
