@@ -267,21 +267,21 @@ Text100 = Annotated[str, Meta(max_length=100)]
 Text200 = Annotated[str, Meta(max_length=200)]
 
 
-class Location(Struct, kw_only=True, forbid_unknown_fields=True):
+class Location(Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     city: Text100 | None = None
     state: Text100 | None = None
     country: Text100 | None = None
     zip: Annotated[str, Meta(max_length=20)] | None = None
 
 
-class Education(Struct, kw_only=True, forbid_unknown_fields=True):
+class Education(Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     institution: Annotated[str, Meta(min_length=1, max_length=200)]
     degree: Text100 | None = None
     field: Text100 | None = None
     graduation_year: Annotated[int, Meta(ge=1950, le=2100)] | None = None
 
 
-class WorkHistory(Struct, kw_only=True, forbid_unknown_fields=True):
+class WorkHistory(Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     company: Annotated[str, Meta(min_length=1, max_length=200)]
     title: Annotated[str, Meta(min_length=1, max_length=200)]
     start_date: Annotated[str, Meta(max_length=20)] | None = None
@@ -289,7 +289,7 @@ class WorkHistory(Struct, kw_only=True, forbid_unknown_fields=True):
     description: Annotated[str, Meta(max_length=2000)] | None = None
 
 
-class Profile(Struct, kw_only=True, forbid_unknown_fields=True):
+class Profile(Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     """The applicant, as VALET knows them."""
 
     first_name: Name
@@ -309,7 +309,7 @@ class Profile(Struct, kw_only=True, forbid_unknown_fields=True):
     skills: Annotated[list[Text100], Meta(max_length=200)] = field(default_factory=list)
 
 
-class ResumeRef(Struct, kw_only=True, forbid_unknown_fields=True):
+class ResumeRef(Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     """Where the resume file is: exactly one of the three."""
 
     storage_path: Annotated[str, Meta(min_length=1, max_length=1024)] | None = None
