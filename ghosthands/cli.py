@@ -134,3 +134,8 @@ def health(url: str | None, timeout: float, deep: bool) -> None:
         click.echo(f"unhealthy: {url} answered {response.status_code}")
         sys.exit(1)
     click.echo(f"healthy: {url} answered 200")
+
+
+from ghosthands.jobs_cli import jobs  # noqa: E402  (registered last, like every command group)
+
+main.add_command(jobs)
