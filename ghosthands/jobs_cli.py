@@ -77,11 +77,16 @@ def emit_json(value: Any) -> None:
 
 
 url_option = click.option(
-    "--url", envvar="GH_API_URL", default=default_url, show_default="http://127.0.0.1:$GH_API_PORT",
+    "--url",
+    envvar="GH_API_URL",
+    default=default_url,
+    show_default="http://127.0.0.1:$GH_API_PORT",
     help="Base URL of the API.",
 )
 token_option = click.option(
-    "--token", envvar="GH_TOKEN", default=None,
+    "--token",
+    envvar="GH_TOKEN",
+    default=None,
     help="A user's JWT (default: act as the service with GH_SERVICE_SECRET).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the raw JSON answer.")
@@ -97,8 +102,7 @@ def jobs() -> None:
 @click.option("--target-url", required=True)
 @click.option("--user-id", default=None, help="Required when acting as the service.")
 @click.option("--description", "task_description", default=None)
-@click.option("--input", "input_data", default=None,
-              help="input_data as JSON, or @file.json.")
+@click.option("--input", "input_data", default=None, help="input_data as JSON, or @file.json.")
 @click.option("--priority", type=int, default=None, help="1 (first) to 10.")
 @click.option("--timeout", "timeout_seconds", type=int, default=None, help="30-1800 s.")
 @click.option("--max-retries", type=int, default=None)
@@ -124,7 +128,10 @@ def submit(url: str, token: str | None, as_json: bool, **fields: Any) -> None:
     except ValidationFailed as exc:
         fail("invalid job:\n" + "\n".join(f"  {e.field}: {e.message}" for e in exc.errors))
     created = ApiClient(url, token).call(
-        "POST", "/jobs", JobCreated, content=msgspec.json.encode(request),
+        "POST",
+        "/jobs",
+        JobCreated,
+        content=msgspec.json.encode(request),
         headers={"Content-Type": "application/json"},
     )
     if as_json:
@@ -145,12 +152,20 @@ def get(job_id: str, url: str, token: str | None, as_json: bool) -> None:
         emit_json(job)
         return
     rows = [
-        ("id", job.id), ("status", job.status.value), ("type", job.job_type),
-        ("target", job.target_url), ("user", job.user_id), ("priority", job.priority),
-        ("retries", f"{job.retry_count}/{job.max_retries}"), ("created", job.created_at),
-        ("started", job.started_at), ("completed", job.completed_at),
-        ("message", job.status_message), ("error", job.error_code),
-        ("summary", job.result_summary), ("cost", f"{job.llm_cost_cents:.4f} cents"),
+        ("id", job.id),
+        ("status", job.status.value),
+        ("type", job.job_type),
+        ("target", job.target_url),
+        ("user", job.user_id),
+        ("priority", job.priority),
+        ("retries", f"{job.retry_count}/{job.max_retries}"),
+        ("created", job.created_at),
+        ("started", job.started_at),
+        ("completed", job.completed_at),
+        ("message", job.status_message),
+        ("error", job.error_code),
+        ("summary", job.result_summary),
+        ("cost", f"{job.llm_cost_cents:.4f} cents"),
     ]
     for name, value in rows:
         if value is not None:
@@ -218,19 +233,28 @@ def describe(event: _Event) -> str:
     if event.event_type == "progress":
         step = event.metadata.get("step")
         percent = event.metadata.get("percent")
-        parts = [p for p in (step and str(step), percent is not None and f"{percent}%",
-                             event.message) if p]
+        parts = [
+            p
+            for p in (step and str(step), percent is not None and f"{percent}%", event.message)
+            if p
+        ]
         return f"{at}  progress  {'  '.join(parts)}"
     if event.to_status:
         move = f"{event.from_status} -> {event.to_status}" if event.from_status else event.to_status
-        return f"{at}  {event.event_type}  {move}" + (f"  ({event.message})" if event.message else "")
+        return f"{at}  {event.event_type}  {move}" + (
+            f"  ({event.message})" if event.message else ""
+        )
     return f"{at}  {event.event_type}" + (f"  {event.message}" if event.message else "")
 
 
 @jobs.command()
 @click.argument("job_id")
-@click.option("--reconnects", default=5, show_default=True,
-              help="Reconnect this many times if the stream drops (resumes after the last event).")
+@click.option(
+    "--reconnects",
+    default=5,
+    show_default=True,
+    help="Reconnect this many times if the stream drops (resumes after the last event).",
+)
 @url_option
 @token_option
 def watch(job_id: str, reconnects: int, url: str, token: str | None) -> None:
@@ -243,7 +267,9 @@ def watch(job_id: str, reconnects: int, url: str, token: str | None) -> None:
         headers = {"Last-Event-ID": last_id} if last_id else {}
         try:
             with client.http.stream(
-                "GET", f"{PREFIX}/jobs/{job_id}/events/stream", headers=headers,
+                "GET",
+                f"{PREFIX}/jobs/{job_id}/events/stream",
+                headers=headers,
                 timeout=httpx.Timeout(15, read=None),
             ) as response:
                 if response.status_code >= 400:

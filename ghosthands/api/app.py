@@ -44,8 +44,13 @@ def endpoints() -> list[Endpoint]:
     """Every documented route of the API, in the order the OpenAPI document lists them."""
     return [
         Endpoint(
-            "GET", "/health", liveness, "Liveness, version and commit", "monitoring",
-            access="public", responses={200: HealthBody},
+            "GET",
+            "/health",
+            liveness,
+            "Liveness, version and commit",
+            "monitoring",
+            access="public",
+            responses={200: HealthBody},
         ),
         *routes_jobs.ENDPOINTS,
         *routes_valet.ENDPOINTS,
@@ -56,8 +61,13 @@ def endpoints() -> list[Endpoint]:
         *MODEL_ENDPOINTS,
         *routes_monitoring.ENDPOINTS,
         Endpoint(
-            "GET", "/openapi.json", openapi_document, "This OpenAPI document", "monitoring",
-            access="public", responses={200: None},
+            "GET",
+            "/openapi.json",
+            openapi_document,
+            "This OpenAPI document",
+            "monitoring",
+            access="public",
+            responses={200: None},
         ),
     ]
 

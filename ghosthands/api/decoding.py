@@ -235,10 +235,7 @@ def _check_value(tp: Any, value: Any, path: str, *, strict: bool) -> list[FieldE
         (item_type,) = get_args(base) or (Any,)
         item_base, _, _, _ = _unwrap(item_type)
         if _is_struct(item_base):
-            errors = [
-                FieldError(path, msg)
-                for msg in _container_meta_errors(metas, value)
-            ]
+            errors = [FieldError(path, msg) for msg in _container_meta_errors(metas, value)]
             for i, item in enumerate(value):
                 errors.extend(_check_value(item_type, item, f"{path}[{i}]", strict=strict))
             return errors

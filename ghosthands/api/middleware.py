@@ -50,15 +50,20 @@ class BodyLimitMiddleware:
                 return
             if too_large:
                 response = error_response(
-                    413, "payload_too_large", f"request body is larger than {self.max_bytes} bytes"
+                    413,
+                    "payload_too_large",
+                    f"request body is larger than {self.max_bytes} bytes",
+                    headers={"Connection": "close"},
                 )
                 await response(scope, receive, send)
                 return
 
         received = 0
+        has_body = (declared not in (None, "0")) or _header(scope, b"transfer-encoding")
+        consumed = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, consumed
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
@@ -66,9 +71,20 @@ class BodyLimitMiddleware:
                     # Raised inside the route's body read, so the app's ApiError handler
                     # answers 413 in the standard format.
                     raise BodyTooLarge(self.max_bytes)
+                if not message.get("more_body", False):
+                    consumed = True
             return message
 
-        await self.app(scope, limited_receive, send)
+        async def send_closing_if_unread(message: Message) -> None:
+            # Answered before reading the body (401, 404, 413...): the rest of the body is
+            # still on the wire, so this connection cannot carry another request. Say so,
+            # or a keep-alive client would send its next request into a closing socket.
+            if message["type"] == "http.response.start" and has_body and not consumed:
+                headers = [(k, v) for k, v in message.get("headers", []) if k != b"connection"]
+                message = {**message, "headers": [*headers, (b"connection", b"close")]}
+            await send(message)
+
+        await self.app(scope, limited_receive, send_closing_if_unread)
 
 
 class RequestMetricsMiddleware:

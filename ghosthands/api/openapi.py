@@ -36,7 +36,7 @@ _STATUS_TEXT = {
     503: "Service unavailable",
 }
 
-_SECURITY = {
+_SECURITY: dict[str, list[dict[str, list[str]]]] = {
     "public": [],
     "any": [{"serviceKey": []}, {"bearerAuth": []}],
     "service": [{"serviceKey": []}],

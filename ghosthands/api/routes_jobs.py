@@ -99,9 +99,13 @@ async def create_job_batch(call: Call[JobBatchRequest, None]) -> Response:
 async def list_jobs(call: Call[None, JobListQuery]) -> Response:
     services: Services = call.services
     query = call.query
-    if query.user_id is not None and not call.caller.is_service and query.user_id != call.caller.user_id:
+    if (
+        query.user_id is not None
+        and not call.caller.is_service
+        and query.user_id != call.caller.user_id
+    ):
         raise ApiError(403, "you may only list your own jobs", code="forbidden")
-    page = await services.submissions.list(
+    page = await services.submissions.list_jobs(
         ListFilter(
             user_id=query.user_id,
             statuses=[s.value for s in query.status] if query.status else None,
@@ -261,53 +265,113 @@ _JOB = {"job_id": uuid.UUID}
 
 ENDPOINTS: list[Endpoint] = [
     Endpoint(
-        "POST", f"{PREFIX}/jobs", create_job, "Create a job", "jobs",
-        body=JobCreateRequest, responses={201: JobCreated}, errors=(403, 409),
+        "POST",
+        f"{PREFIX}/jobs",
+        create_job,
+        "Create a job",
+        "jobs",
+        body=JobCreateRequest,
+        responses={201: JobCreated},
+        errors=(403, 409),
         description="A repeated idempotency_key answers 409 duplicate_idempotency_key "
         "with existing_job_id (when that job is the caller's).",
     ),
     Endpoint(
-        "POST", f"{PREFIX}/jobs/batch", create_job_batch, "Create 1-50 jobs at once", "jobs",
-        body=JobBatchRequest, responses={201: JobBatchCreated}, errors=(403, 409),
+        "POST",
+        f"{PREFIX}/jobs/batch",
+        create_job_batch,
+        "Create 1-50 jobs at once",
+        "jobs",
+        body=JobBatchRequest,
+        responses={201: JobBatchCreated},
+        errors=(403, 409),
         description="All jobs are created in one transaction, or none.",
     ),
     Endpoint(
-        "GET", f"{PREFIX}/jobs", list_jobs, "List jobs", "jobs",
-        query=JobListQuery, responses={200: JobList}, errors=(403,),
+        "GET",
+        f"{PREFIX}/jobs",
+        list_jobs,
+        "List jobs",
+        "jobs",
+        query=JobListQuery,
+        responses={200: JobList},
+        errors=(403,),
     ),
     Endpoint(
-        "GET", f"{PREFIX}/jobs/{{job_id}}", get_job, "Get a job", "jobs",
-        params=_JOB, responses={200: Job}, errors=(404,),
+        "GET",
+        f"{PREFIX}/jobs/{{job_id}}",
+        get_job,
+        "Get a job",
+        "jobs",
+        params=_JOB,
+        responses={200: Job},
+        errors=(404,),
     ),
     Endpoint(
-        "GET", f"{PREFIX}/jobs/{{job_id}}/status", get_job_status, "Get a job's status", "jobs",
-        params=_JOB, responses={200: JobStatusView}, errors=(404,),
+        "GET",
+        f"{PREFIX}/jobs/{{job_id}}/status",
+        get_job_status,
+        "Get a job's status",
+        "jobs",
+        params=_JOB,
+        responses={200: JobStatusView},
+        errors=(404,),
     ),
     Endpoint(
-        "POST", f"{PREFIX}/jobs/{{job_id}}/cancel", cancel_job, "Cancel a job", "jobs",
-        params=_JOB, responses={200: JobChanged}, errors=(404, 409),
+        "POST",
+        f"{PREFIX}/jobs/{{job_id}}/cancel",
+        cancel_job,
+        "Cancel a job",
+        "jobs",
+        params=_JOB,
+        responses={200: JobChanged},
+        errors=(404, 409),
         description="From pending, queued, running or paused; else 409 job_not_cancellable.",
     ),
     Endpoint(
-        "POST", f"{PREFIX}/jobs/{{job_id}}/retry", retry_job, "Retry a job", "jobs",
-        params=_JOB, responses={200: JobChanged}, errors=(404, 409),
+        "POST",
+        f"{PREFIX}/jobs/{{job_id}}/retry",
+        retry_job,
+        "Retry a job",
+        "jobs",
+        params=_JOB,
+        responses={200: JobChanged},
+        errors=(404, 409),
         description="From failed or cancelled; else 409 job_not_retryable.",
     ),
     Endpoint(
-        "GET", f"{PREFIX}/jobs/{{job_id}}/events", list_job_events, "A page of a job's events",
-        "jobs", params=_JOB, query=EventsQuery, responses={200: EventPage}, errors=(404,),
+        "GET",
+        f"{PREFIX}/jobs/{{job_id}}/events",
+        list_job_events,
+        "A page of a job's events",
+        "jobs",
+        params=_JOB,
+        query=EventsQuery,
+        responses={200: EventPage},
+        errors=(404,),
     ),
     Endpoint(
-        "GET", f"{PREFIX}/jobs/{{job_id}}/events/stream", stream_job_events,
-        "Live job events (Server-Sent Events)", "jobs",
-        params=_JOB, responses={200: None}, errors=(404,), media_type="text/event-stream",
+        "GET",
+        f"{PREFIX}/jobs/{{job_id}}/events/stream",
+        stream_job_events,
+        "Live job events (Server-Sent Events)",
+        "jobs",
+        params=_JOB,
+        responses={200: None},
+        errors=(404,),
+        media_type="text/event-stream",
         description="Replays events after Last-Event-ID, then streams new ones; "
         "ends after a terminal status.",
     ),
     Endpoint(
-        "GET", f"{PREFIX}/jobs/{{job_id}}/artifacts/{{artifact_id}}", get_artifact,
-        "Download an artifact (screenshot, page snapshot)", "jobs",
+        "GET",
+        f"{PREFIX}/jobs/{{job_id}}/artifacts/{{artifact_id}}",
+        get_artifact,
+        "Download an artifact (screenshot, page snapshot)",
+        "jobs",
         params={"job_id": uuid.UUID, "artifact_id": uuid.UUID},
-        responses={200: None, 302: None}, errors=(404,), media_type="application/octet-stream",
+        responses={200: None, 302: None},
+        errors=(404,),
+        media_type="application/octet-stream",
     ),
 ]

@@ -119,12 +119,22 @@ async def monitoring_metrics(call: Call[None, None]) -> Response:
 
 ENDPOINTS: list[Endpoint] = [
     Endpoint(
-        "GET", "/monitoring/health", monitoring_health,
-        "Deep health: database, workers, LLM keys, storage", "monitoring",
-        access="public", responses={200: MonitoringHealth, 503: MonitoringHealth},
+        "GET",
+        "/monitoring/health",
+        monitoring_health,
+        "Deep health: database, workers, LLM keys, storage",
+        "monitoring",
+        access="public",
+        responses={200: MonitoringHealth, 503: MonitoringHealth},
     ),
     Endpoint(
-        "GET", "/monitoring/metrics", monitoring_metrics, "Prometheus metrics", "monitoring",
-        access="public", responses={200: None}, media_type="text/plain",
+        "GET",
+        "/monitoring/metrics",
+        monitoring_metrics,
+        "Prometheus metrics",
+        "monitoring",
+        access="public",
+        responses={200: None},
+        media_type="text/plain",
     ),
 ]

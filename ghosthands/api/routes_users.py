@@ -57,8 +57,13 @@ async def get_usage(call: Call[None, None]) -> Response:
 
 ENDPOINTS: list[Endpoint] = [
     Endpoint(
-        "GET", f"{PREFIX}/users/{{user_id}}/usage", get_usage,
-        "Month-to-date cost against the tier's monthly budget", "users",
-        params={"user_id": uuid.UUID}, responses={200: Usage}, errors=(403,),
+        "GET",
+        f"{PREFIX}/users/{{user_id}}/usage",
+        get_usage,
+        "Month-to-date cost against the tier's monthly budget",
+        "users",
+        params={"user_id": uuid.UUID},
+        responses={200: Usage},
+        errors=(403,),
     ),
 ]

@@ -94,7 +94,9 @@ class Endpoint:
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """Encode a Struct (or builtins) as the JSON answer."""
     return Response(
-        msgspec.json.encode(body), status_code=status, media_type="application/json",
+        msgspec.json.encode(body),
+        status_code=status,
+        media_type="application/json",
         headers=headers,
     )
 
@@ -148,4 +150,3 @@ def _query_dict(request: Request) -> dict[str, str | list[str]]:
         values = request.query_params.getlist(key)
         out[key] = values if len(values) > 1 else values[0]
     return out
-

@@ -45,9 +45,7 @@ def _input_data_errors(data: dict[str, Any], path: str) -> list[FieldError]:
         )
     if "quality" in data and data["quality"] not in {q.value for q in Quality}:
         errors.append(
-            FieldError(
-                f"{path}.quality", f"must be one of {', '.join(q.value for q in Quality)}"
-            )
+            FieldError(f"{path}.quality", f"must be one of {', '.join(q.value for q in Quality)}")
         )
     for key in ("model", "platform"):
         if key in data and not (isinstance(data[key], str) and 0 < len(data[key]) <= 100):
@@ -303,9 +301,7 @@ class Profile(Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=Tr
     salary_expectation: Text100 | None = None
     years_of_experience: Annotated[int, Meta(ge=0, le=80)] | None = None
     education: Annotated[list[Education], Meta(max_length=20)] = field(default_factory=list)
-    work_history: Annotated[list[WorkHistory], Meta(max_length=50)] = field(
-        default_factory=list
-    )
+    work_history: Annotated[list[WorkHistory], Meta(max_length=50)] = field(default_factory=list)
     skills: Annotated[list[Text100], Meta(max_length=200)] = field(default_factory=list)
 
 
@@ -359,9 +355,7 @@ class ValetApplyRequest(_ValetCommon, kw_only=True, forbid_unknown_fields=True):
     def check(self) -> list[FieldError]:
         if self.resume is not None and len(self.resume.given()) != 1:
             return [
-                FieldError(
-                    "resume", "must give exactly one of storage_path, s3_key, download_url"
-                )
+                FieldError("resume", "must give exactly one of storage_path, s3_key, download_url")
             ]
         return []
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from typing import Any, NoReturn
+from typing import Any
 
 from ghosthands.api.auth import Authenticator, Principal
 from ghosthands.api.decoding import FieldError, ValidationFailed
@@ -20,7 +20,7 @@ from ghosthands.api.urlpolicy import is_private_host
 from ghosthands.config import Settings
 from ghosthands.crypto import KeyRing
 from ghosthands.db.pool import Database
-from ghosthands.jobs.submissions import DuplicateIdempotencyKey, JobNotFound, JobSubmissions
+from ghosthands.jobs.submissions import DuplicateIdempotencyKey, JobSubmissions
 
 
 @dataclasses.dataclass
@@ -82,10 +82,6 @@ def check_urls(settings: Settings, **urls: str | None) -> None:
 
 def not_found(what: str = "job") -> ApiError:
     return ApiError(404, f"{what} not found", code="not_found")
-
-
-def raise_not_found(exc: JobNotFound, what: str = "job") -> NoReturn:
-    raise not_found(what) from None
 
 
 def duplicate(exc: DuplicateIdempotencyKey) -> ApiError:

@@ -35,6 +35,8 @@ log = get_logger(__name__)
 CHANNEL = "gh_job_event"
 #: Events read per query while catching up.
 PAGE = 500
+#: Longest wait between attempts to re-open the listening connection.
+MAX_RECONNECT_SECONDS = 15.0
 
 
 class Subscription:
@@ -52,9 +54,9 @@ class Subscription:
         self.closed = True
         self._woken.set()
 
-    async def wait(self, timeout: float) -> bool:
-        """Wait for a wake-up; False when ``timeout`` passed first."""
-        with anyio.move_on_after(timeout):
+    async def wait(self, seconds: float) -> bool:
+        """Wait for a wake-up; False when ``seconds`` passed first (time for a keepalive)."""
+        with anyio.move_on_after(seconds):
             await self._woken.wait()
             # Reset before the caller reads the database: a wake-up after this point is
             # kept, one before it is covered by that read.
@@ -78,24 +80,31 @@ class JobEventHub:
         return sum(len(s) for s in self._subscribers.values())
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        """Listen until cancelled, reconnecting after failures. Reports started after the
-        first attempt, successful or not, so the API comes up while the DB is down."""
+        """Listen until cancelled, reconnecting with backoff after failures. Reports started
+        after the first attempt, successful or not, so the API comes up while the DB is down."""
         started = False
+        delay = self._reconnect_seconds
         while True:
             try:
                 conn = await self._db.connect_direct(
-                    keepalives=1, keepalives_idle=30, keepalives_interval=10, keepalives_count=3
+                    connect_timeout=5,
+                    keepalives=1,
+                    keepalives_idle=30,
+                    keepalives_interval=10,
+                    keepalives_count=3,
                 )
             except Exception as exc:
                 log.warning("event_listener_connect_failed", error=type(exc).__name__)
                 if not started:
                     task_status.started()
                     started = True
-                await anyio.sleep(self._reconnect_seconds)
+                await anyio.sleep(delay)
+                delay = min(delay * 2, MAX_RECONNECT_SECONDS)
                 continue
             try:
                 await conn.execute(f"LISTEN {CHANNEL}")
                 self.listening = True
+                delay = self._reconnect_seconds
                 log.info("event_listener_listening", channel=CHANNEL)
                 # Events may have been missed while disconnected: every stream catches up.
                 self._wake_all()
@@ -111,7 +120,7 @@ class JobEventHub:
                 self.listening = False
                 with anyio.CancelScope(shield=True):
                     await conn.close()
-            await anyio.sleep(self._reconnect_seconds)
+            await anyio.sleep(delay)
 
     def subscribe(self, job_id: uuid.UUID) -> Subscription:
         sub = Subscription(job_id)

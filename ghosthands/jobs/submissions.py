@@ -190,7 +190,7 @@ class JobSubmissions:
             raise JobNotFound(str(job_id))
         return str(row["status"])
 
-    async def list(self, filters: ListFilter, *, owner: uuid.UUID | None) -> JobPage:
+    async def list_jobs(self, filters: ListFilter, *, owner: uuid.UUID | None) -> JobPage:
         if filters.sort not in SORT_KEYS:
             raise ValueError(f"unknown sort key {filters.sort!r}")
         params = {

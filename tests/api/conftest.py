@@ -87,7 +87,9 @@ class Api:
 
     def user(self, user_id: uuid.UUID | None = None, tier: str | None = None) -> Client:
         user_id = user_id or uuid.uuid4()
-        client = Client(self.base_url, {"Authorization": f"Bearer {make_token(user_id, tier=tier)}"})
+        client = Client(
+            self.base_url, {"Authorization": f"Bearer {make_token(user_id, tier=tier)}"}
+        )
         client.user_id = user_id  # type: ignore[attr-defined]
         return client
 
@@ -148,9 +150,7 @@ def api(module_database_url: str) -> Iterator[Api]:
 
 
 @pytest.fixture
-def start_api(
-    gh_process: Callable[..., GhProcess], database_url: str
-) -> Callable[..., Api]:
+def start_api(gh_process: Callable[..., GhProcess], database_url: str) -> Callable[..., Api]:
     """A server of the test's own, with extra or overridden settings (``""`` unsets)."""
 
     def start(**env: str) -> Api:

@@ -202,15 +202,15 @@ def test_body_that_is_not_an_object_is_422(service: Client) -> None:
 
 def test_nul_characters_and_deep_nesting_are_422(api: Api, service: Client) -> None:
     before = api.rows()
-    nul = service.post(f"{PREFIX}/jobs", job_body(user_id=str(uuid.uuid4()),
-                                                  task_description="a\u0000b"))
+    nul = service.post(
+        f"{PREFIX}/jobs", job_body(user_id=str(uuid.uuid4()), task_description="a\u0000b")
+    )
     assert nul.status_code == 422
     assert nul.json()["details"][0]["field"] == "task_description"
     deep: object = "x"
     for _ in range(40):
         deep = {"k": deep}
-    nested = service.post(f"{PREFIX}/jobs", job_body(user_id=str(uuid.uuid4()),
-                                                     input_data=deep))
+    nested = service.post(f"{PREFIX}/jobs", job_body(user_id=str(uuid.uuid4()), input_data=deep))
     assert nested.status_code == 422
     assert "nested deeper" in nested.json()["details"][0]["message"]
     assert api.rows() == before
@@ -218,8 +218,9 @@ def test_nul_characters_and_deep_nesting_are_422(api: Api, service: Client) -> N
 
 def test_declared_body_over_the_limit_is_413(service: Client) -> None:
     big = b'{"job_type": "' + b"x" * (MAX_BODY + 10) + b'"}'
-    response = service.post(f"{PREFIX}/jobs", content=big,
-                            headers={"Content-Type": "application/json"})
+    response = service.post(
+        f"{PREFIX}/jobs", content=big, headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 413
     assert response.json()["error"] == "payload_too_large"
 
@@ -281,3 +282,17 @@ def test_a_created_job_is_visible_to_its_user_with_rate_headers(api: Api) -> Non
     response = user.get(f"{PREFIX}/jobs/{job['id']}")
     assert response.status_code == 200
     assert "x-ratelimit-remaining" in response.headers
+
+
+def test_answer_before_the_body_is_read_closes_the_connection(api: Api) -> None:
+    """A keep-alive client must not reuse a connection whose request body was left unread."""
+    client = api.anonymous()
+    for _ in range(20):
+        response = client.post(f"{PREFIX}/jobs", json=job_body())
+        assert response.status_code == 401
+        assert response.headers["connection"] == "close"
+    # A body that was read leaves the connection open for reuse.
+    service = api.service()
+    response = service.post(f"{PREFIX}/jobs", json=job_body(priority=99))
+    assert response.status_code == 422
+    assert response.headers.get("connection") != "close"

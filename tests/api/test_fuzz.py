@@ -34,8 +34,9 @@ scalars = (
 )
 junk = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner,
-                                                                 max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5)
+    ),
     max_leaves=20,
 )
 
@@ -67,9 +68,7 @@ def mutations(valid: dict[str, Any]) -> st.SearchStrategy[Any]:
 
 def bodies(valid: dict[str, Any]) -> st.SearchStrategy[bytes]:
     shapes = (mutations(valid) | junk) if valid else junk
-    as_json = shapes.map(
-        lambda b: json.dumps(b, allow_nan=False).encode("utf-8", "surrogatepass")
-    )
+    as_json = shapes.map(lambda b: json.dumps(b, allow_nan=False).encode("utf-8", "surrogatepass"))
     return as_json | st.binary(max_size=200)
 
 
@@ -100,8 +99,14 @@ def targets(api: Api) -> dict[str, tuple[str, dict[str, Any]]]:
     job_id = create_job(service, user_id=owner)["id"]
     api.sql("UPDATE gh_automation_jobs SET status = 'paused' WHERE id = %s", (job_id,))
     api.sql("INSERT INTO gh_worker_registry (worker_id, host) VALUES ('fuzz-worker', 'h')")
-    job = {"job_type": "http_check", "target_url": "https://example.com/", "user_id": owner,
-           "priority": 5, "tags": ["a"], "input_data": {"tier": "pro"}}
+    job = {
+        "job_type": "http_check",
+        "target_url": "https://example.com/",
+        "user_id": owner,
+        "priority": 5,
+        "tags": ["a"],
+        "input_data": {"tier": "pro"},
+    }
     return {
         "jobs": (f"{PREFIX}/jobs", job),
         "batch": (f"{PREFIX}/jobs/batch", {"jobs": [job, job]}),
@@ -110,8 +115,10 @@ def targets(api: Api) -> dict[str, tuple[str, dict[str, Any]]]:
         "apply": (f"{PREFIX}/valet/apply", {**apply_body(), "user_id": owner}),
         "task": (f"{PREFIX}/valet/task", {**job, "quality": "speed"}),
         "resume": (f"{PREFIX}/valet/resume/{job_id}", {"action": "code", "code": "1234"}),
-        "deregister": (f"{PREFIX}/valet/workers/deregister",
-                       {"worker_id": "fuzz-worker", "status": "draining"}),
+        "deregister": (
+            f"{PREFIX}/valet/workers/deregister",
+            {"worker_id": "fuzz-worker", "status": "draining"},
+        ),
     }
 
 
@@ -148,8 +155,10 @@ def test_bad_bodies_never_500_and_never_write(
                 assert snapshot(counter) == before, (raw[:300], response.status_code)
         else:
             # The generator produced a valid body: undo what it legitimately did.
-            counter.execute("UPDATE gh_automation_jobs SET resume_ref = NULL, status = 'paused'"
-                            " WHERE user_id = '00000000-0000-0000-0000-00000000f022'")
+            counter.execute(
+                "UPDATE gh_automation_jobs SET resume_ref = NULL, status = 'paused'"
+                " WHERE user_id = '00000000-0000-0000-0000-00000000f022'"
+            )
             counter.execute("UPDATE gh_worker_registry SET status = 'active'")
 
     check()

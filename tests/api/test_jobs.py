@@ -55,9 +55,20 @@ def test_create_stores_every_field(api: Api, service: Client) -> None:
     response = service.post(f"{PREFIX}/jobs", body)
     assert response.status_code == 201, response.text
     job = service.get(f"{PREFIX}/jobs/{response.json()['id']}").json()
-    for key in ("job_type", "task_description", "input_data", "priority", "max_retries",
-                "timeout_seconds", "tags", "metadata", "callback_url", "valet_task_id",
-                "worker_affinity", "target_worker_id"):
+    for key in (
+        "job_type",
+        "task_description",
+        "input_data",
+        "priority",
+        "max_retries",
+        "timeout_seconds",
+        "tags",
+        "metadata",
+        "callback_url",
+        "valet_task_id",
+        "worker_affinity",
+        "target_worker_id",
+    ):
         assert job[key] == body[key], key
     assert job["scheduled_at"].startswith("2030-01-01T00:00:00")
 
@@ -98,13 +109,24 @@ def test_create_rejects_each_bound(api: Api, service: Client, field: str, value:
 def test_create_reports_every_bad_field_at_once(service: Client) -> None:
     response = service.post(
         f"{PREFIX}/jobs",
-        {"job_type": "nope", "target_url": "x", "priority": 99, "timeout_seconds": 1,
-         "prority": 3, "user_id": "not-a-uuid"},
+        {
+            "job_type": "nope",
+            "target_url": "x",
+            "priority": 99,
+            "timeout_seconds": 1,
+            "prority": 3,
+            "user_id": "not-a-uuid",
+        },
     )
     assert response.status_code == 422
     found = details(response)
     assert set(found) == {
-        "job_type", "target_url", "priority", "timeout_seconds", "prority", "user_id"
+        "job_type",
+        "target_url",
+        "priority",
+        "timeout_seconds",
+        "prority",
+        "user_id",
     }
     assert "http_check, apply, fill_form, scrape, custom" in found["job_type"]
     assert found["prority"] == "unknown field"
@@ -129,9 +151,17 @@ def test_input_data_keys_the_platform_reads_are_checked(service: Client) -> None
 
 
 def test_private_network_urls_are_refused_in_production(api: Api, service: Client) -> None:
-    for url in ("http://127.0.0.1:8080/x", "http://localhost/x", "http://10.1.2.3/",
-                "http://[::1]/", "http://169.254.169.254/latest/meta-data", "http://2130706433/"):
-        response = service.post(f"{PREFIX}/jobs", job_body(user_id=str(uuid.uuid4()), target_url=url))
+    for url in (
+        "http://127.0.0.1:8080/x",
+        "http://localhost/x",
+        "http://10.1.2.3/",
+        "http://[::1]/",
+        "http://169.254.169.254/latest/meta-data",
+        "http://2130706433/",
+    ):
+        response = service.post(
+            f"{PREFIX}/jobs", job_body(user_id=str(uuid.uuid4()), target_url=url)
+        )
         assert response.status_code == 422, url
         assert "private network" in details(response)["target_url"]
     response = service.post(
@@ -168,8 +198,12 @@ def test_repeated_idempotency_key_is_409_with_the_existing_job(api: Api, service
     assert body["error"] == "duplicate_idempotency_key"
     assert body["existing_job_id"] == first["id"]
     assert body["details"][0]["job_id"] == first["id"]
-    assert api.sql("SELECT count(*) AS n FROM gh_automation_jobs WHERE idempotency_key = %s",
-                   (key,))[0]["n"] == 1
+    assert (
+        api.sql("SELECT count(*) AS n FROM gh_automation_jobs WHERE idempotency_key = %s", (key,))[
+            0
+        ]["n"]
+        == 1
+    )
 
 
 def test_twenty_concurrent_identical_creates_make_exactly_one_job(api: Api) -> None:
@@ -219,8 +253,12 @@ def test_batch_creates_all_in_one_transaction(api: Api, service: Client) -> None
     assert response.status_code == 201, response.text
     jobs = response.json()["jobs"]
     assert len(jobs) == 10 and all(j["status"] == "pending" for j in jobs)
-    assert api.sql("SELECT count(*) AS n FROM gh_automation_jobs WHERE user_id = %s",
-                   (user_id,))[0]["n"] == 10
+    assert (
+        api.sql("SELECT count(*) AS n FROM gh_automation_jobs WHERE user_id = %s", (user_id,))[0][
+            "n"
+        ]
+        == 10
+    )
 
 
 def test_batch_bounds_and_item_errors(api: Api, service: Client) -> None:
@@ -231,11 +269,19 @@ def test_batch_bounds_and_item_errors(api: Api, service: Client) -> None:
     assert "jobs" in details(service.post(f"{PREFIX}/jobs/batch", too_many))
     bad_item = {"jobs": [job_body(user_id=user_id), job_body(user_id=user_id, priority=0)]}
     assert "jobs[1].priority" in details(service.post(f"{PREFIX}/jobs/batch", bad_item))
-    repeated = {"jobs": [job_body(user_id=user_id, idempotency_key="k"),
-                         job_body(user_id=user_id, idempotency_key="k")]}
+    repeated = {
+        "jobs": [
+            job_body(user_id=user_id, idempotency_key="k"),
+            job_body(user_id=user_id, idempotency_key="k"),
+        ]
+    }
     assert "jobs[1].idempotency_key" in details(service.post(f"{PREFIX}/jobs/batch", repeated))
-    private = {"jobs": [job_body(user_id=user_id), job_body(user_id=user_id,
-                                                            target_url="http://127.0.0.1/")]}
+    private = {
+        "jobs": [
+            job_body(user_id=user_id),
+            job_body(user_id=user_id, target_url="http://127.0.0.1/"),
+        ]
+    }
     assert "jobs[1].target_url" in details(service.post(f"{PREFIX}/jobs/batch", private))
     assert api.rows() == before
 
@@ -260,8 +306,9 @@ def test_batch_with_a_taken_key_writes_nothing(api: Api, service: Client) -> Non
 
 def test_list_filters_pages_and_sorts(api: Api, service: Client) -> None:
     user_id = str(uuid.uuid4())
-    ids = [create_job(service, user_id=user_id, priority=p, tags=[f"p{p}"])["id"]
-           for p in (3, 1, 2)]
+    ids = [
+        create_job(service, user_id=user_id, priority=p, tags=[f"p{p}"])["id"] for p in (3, 1, 2)
+    ]
     api.set_status(ids[0], "queued")
     api.set_status(ids[0], "running")
     api.set_status(ids[1], "cancelled")
@@ -286,9 +333,16 @@ def test_list_filters_pages_and_sorts(api: Api, service: Client) -> None:
 
 
 def test_list_rejects_bad_parameters(service: Client) -> None:
-    for params in ({"limit": "0"}, {"limit": "101"}, {"offset": "-1"}, {"sort": "colour"},
-                   {"status": "pending,sleeping"}, {"limit": "ten"}, {"user_id": "x"},
-                   {"unknown": "1"}):
+    for params in (
+        {"limit": "0"},
+        {"limit": "101"},
+        {"offset": "-1"},
+        {"sort": "colour"},
+        {"status": "pending,sleeping"},
+        {"limit": "ten"},
+        {"user_id": "x"},
+        {"unknown": "1"},
+    ):
         response = service.get(f"{PREFIX}/jobs", params=params)
         assert response.status_code == 422, params
         assert set(details(response)) == set(params), params
@@ -313,8 +367,8 @@ def test_get_and_status_of_a_job(api: Api, service: Client) -> None:
     api.set_status(job_id, "running")
     api.sql(
         "INSERT INTO gh_job_events (job_id, event_type, message, metadata) VALUES "
-        "(%s, 'progress', 'filling page 2', '{\"step\": \"fill_form\", \"percent\": 40, "
-        "\"page\": 2}')",
+        '(%s, \'progress\', \'filling page 2\', \'{"step": "fill_form", "percent": 40, '
+        '"page": 2}\')',
         (job_id,),
     )
     status = service.get(f"{PREFIX}/jobs/{job_id}/status").json()
@@ -348,11 +402,14 @@ def test_cancel_from_each_cancellable_status(api: Api, service: Client, status: 
     assert response.json()["status"] == "cancelled"
     event = api.sql(
         "SELECT actor, from_status FROM gh_job_events WHERE job_id = %s "
-        "AND to_status = 'cancelled'", (job_id,))
+        "AND to_status = 'cancelled'",
+        (job_id,),
+    )
     assert event == [{"actor": "api", "from_status": status}]
     outbox = api.sql(
-        "SELECT event, url, payload, include_service_key FROM gh_callback_outbox "
-        "WHERE job_id = %s", (job_id,))
+        "SELECT event, url, payload, include_service_key FROM gh_callback_outbox WHERE job_id = %s",
+        (job_id,),
+    )
     assert len(outbox) == 1
     assert outbox[0]["event"] == "cancelled"
     assert outbox[0]["url"] == "https://valet.example.com/hook"
@@ -360,8 +417,9 @@ def test_cancel_from_each_cancellable_status(api: Api, service: Client, status: 
     assert outbox[0]["include_service_key"] is False  # created through /jobs, not /valet
 
 
-@pytest.mark.parametrize("status", ["completed", "failed", "cancelled", "expired",
-                                    "awaiting_review"])
+@pytest.mark.parametrize(
+    "status", ["completed", "failed", "cancelled", "expired", "awaiting_review"]
+)
 def test_cancel_from_a_final_status_is_409(api: Api, service: Client, status: str) -> None:
     job_id = create_job(service)["id"]
     api.sql("UPDATE gh_automation_jobs SET status = %s WHERE id = %s", (status, job_id))
@@ -387,8 +445,13 @@ def test_racing_cancels_have_one_winner(api: Api) -> None:
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         codes = sorted(pool.map(cancel, range(8)))
     assert codes == [200] + [409] * 7
-    assert api.sql("SELECT count(*) AS n FROM gh_job_events WHERE job_id = %s "
-                   "AND to_status = 'cancelled'", (job_id,))[0]["n"] == 1
+    assert (
+        api.sql(
+            "SELECT count(*) AS n FROM gh_job_events WHERE job_id = %s AND to_status = 'cancelled'",
+            (job_id,),
+        )[0]["n"]
+        == 1
+    )
 
 
 @pytest.mark.parametrize("status", ["failed", "cancelled"])
@@ -396,14 +459,20 @@ def test_retry_from_failed_or_cancelled(api: Api, service: Client, status: str) 
     job_id = create_job(service)["id"]
     api.sql(
         "UPDATE gh_automation_jobs SET status = %s, error_code = 'timeout', "
-        "completed_at = now(), worker_id = 'w1' WHERE id = %s", (status, job_id))
+        "completed_at = now(), worker_id = 'w1' WHERE id = %s",
+        (status, job_id),
+    )
     response = service.post(f"{PREFIX}/jobs/{job_id}/retry")
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "pending"
     assert response.json()["retry_count"] == 1
     job = service.get(f"{PREFIX}/jobs/{job_id}").json()
     assert (job["status"], job["error_code"], job["completed_at"], job["worker_id"]) == (
-        "pending", None, None, None)
+        "pending",
+        None,
+        None,
+        None,
+    )
 
 
 @pytest.mark.parametrize("status", ["pending", "running", "completed", "paused"])
@@ -421,13 +490,16 @@ def test_retry_from_other_statuses_is_409(api: Api, service: Client, status: str
 def test_events_are_paged_in_order(api: Api, service: Client) -> None:
     job_id = create_job(service)["id"]
     for i in range(5):
-        api.sql("INSERT INTO gh_job_events (job_id, event_type, message) "
-                "VALUES (%s, 'progress', %s)", (job_id, f"step {i}"))
+        api.sql(
+            "INSERT INTO gh_job_events (job_id, event_type, message) VALUES (%s, 'progress', %s)",
+            (job_id, f"step {i}"),
+        )
     first = service.get(f"{PREFIX}/jobs/{job_id}/events", params={"limit": 4}).json()
     assert [e["event_type"] for e in first["events"]] == ["job_created"] + ["progress"] * 3
     assert first["next_after_id"] == first["events"][-1]["id"]
-    rest = service.get(f"{PREFIX}/jobs/{job_id}/events",
-                       params={"limit": 4, "after_id": first["next_after_id"]}).json()
+    rest = service.get(
+        f"{PREFIX}/jobs/{job_id}/events", params={"limit": 4, "after_id": first["next_after_id"]}
+    ).json()
     assert [e["message"] for e in rest["events"]] == ["step 3", "step 4"]
     assert rest["next_after_id"] is None
     bad = service.get(f"{PREFIX}/jobs/{job_id}/events", params={"limit": 501})
@@ -440,11 +512,14 @@ def test_artifacts_are_served_from_the_database(api: Api, service: Client) -> No
     artifact_id = api.sql(
         "INSERT INTO gh_artifacts (job_id, kind, name, content_type, size_bytes, content) "
         "VALUES (%s, 'screenshot', 'final.png', 'image/png', %s, %s) RETURNING id",
-        (job_id, len(png), png))[0]["id"]
+        (job_id, len(png), png),
+    )[0]["id"]
     remote_id = api.sql(
         "INSERT INTO gh_artifacts (job_id, kind, name, content_type, size_bytes, storage_url) "
         "VALUES (%s, 'screenshot', 'big.png', 'image/png', 10, "
-        "'https://files.example.com/big.png') RETURNING id", (job_id,))[0]["id"]
+        "'https://files.example.com/big.png') RETURNING id",
+        (job_id,),
+    )[0]["id"]
     response = service.get(f"{PREFIX}/jobs/{job_id}/artifacts/{artifact_id}")
     assert response.status_code == 200
     assert response.content == png
@@ -466,7 +541,9 @@ def test_user_a_cannot_touch_user_bs_job(api: Api) -> None:
     api.sql("UPDATE gh_automation_jobs SET status = 'failed' WHERE id = %s", (job_id,))
     artifact_id = api.sql(
         "INSERT INTO gh_artifacts (job_id, kind, name, content_type, size_bytes, content) "
-        "VALUES (%s, 'log', 'a.txt', 'text/plain', 1, 'x') RETURNING id", (job_id,))[0]["id"]
+        "VALUES (%s, 'log', 'a.txt', 'text/plain', 1, 'x') RETURNING id",
+        (job_id,),
+    )[0]["id"]
     for method, path in [
         ("GET", f"/jobs/{job_id}"),
         ("GET", f"/jobs/{job_id}/status"),
@@ -480,7 +557,9 @@ def test_user_a_cannot_touch_user_bs_job(api: Api) -> None:
         assert response.status_code == 404, (method, path, response.text)
         assert response.json() == {"error": "not_found", "message": response.json()["message"]}
     # Nothing changed, and Bob still can.
-    assert api.sql("SELECT status FROM gh_automation_jobs WHERE id = %s",
-                   (job_id,))[0]["status"] == "failed"
+    assert (
+        api.sql("SELECT status FROM gh_automation_jobs WHERE id = %s", (job_id,))[0]["status"]
+        == "failed"
+    )
     assert bob.post(f"{PREFIX}/jobs/{job_id}/retry").status_code == 200
     assert bob.post(f"{PREFIX}/jobs/{job_id}/cancel").status_code == 200

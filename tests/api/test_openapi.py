@@ -80,8 +80,11 @@ def test_schemas_carry_the_bounds_the_api_enforces(api: Api) -> None:
     job = doc["components"]["schemas"]["JobCreateRequest"]
     props = job["properties"]
     assert set(job["required"]) == {"job_type", "target_url"}
-    assert (props["priority"]["minimum"], props["priority"]["maximum"],
-            props["priority"]["default"]) == (1, 10, 5)
+    assert (
+        props["priority"]["minimum"],
+        props["priority"]["maximum"],
+        props["priority"]["default"],
+    ) == (1, 10, 5)
     assert (props["max_retries"]["minimum"], props["max_retries"]["maximum"]) == (0, 10)
     assert (props["timeout_seconds"]["minimum"], props["timeout_seconds"]["maximum"]) == (30, 1800)
     assert props["tags"]["maxItems"] == 20
@@ -93,9 +96,18 @@ def test_schemas_carry_the_bounds_the_api_enforces(api: Api) -> None:
     assert (batch["minItems"], batch["maxItems"]) == (1, 50)
     profile = doc["components"]["schemas"]["Profile"]
     assert {"first_name", "last_name", "email"} <= set(profile["required"])
-    assert {"location", "education", "work_history", "skills", "work_authorization",
-            "salary_expectation", "years_of_experience", "linkedin_url",
-            "portfolio_url", "phone"} <= set(profile["properties"])
+    assert {
+        "location",
+        "education",
+        "work_history",
+        "skills",
+        "work_authorization",
+        "salary_expectation",
+        "years_of_experience",
+        "linkedin_url",
+        "portfolio_url",
+        "phone",
+    } <= set(profile["properties"])
     quality = doc["components"]["schemas"]["Quality"]
     assert sorted(quality["enum"]) == ["balanced", "quality", "speed"]
     list_params = {p["name"] for p in doc["paths"]["/api/v1/gh/jobs"]["get"]["parameters"]}

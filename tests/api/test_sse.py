@@ -109,8 +109,11 @@ def test_progress_events_are_streamed_too(api: Api, service: Client) -> None:
     job_id = create_job(service)["id"]
     reader = SseReader(api, job_id)
     reader.next_event()
-    api.sql("INSERT INTO gh_job_events (job_id, event_type, message, metadata) "
-            "VALUES (%s, 'progress', 'page 1', '{\"step\": \"fill\"}')", (job_id,))
+    api.sql(
+        "INSERT INTO gh_job_events (job_id, event_type, message, metadata) "
+        "VALUES (%s, 'progress', 'page 1', '{\"step\": \"fill\"}')",
+        (job_id,),
+    )
     _, message = reader.next_event(timeout=3)
     assert message["event"] == "progress"
     assert message["data"]["metadata"] == {"step": "fill"}

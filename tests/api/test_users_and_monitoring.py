@@ -41,8 +41,10 @@ def test_usage_month_to_date_against_the_tier_budget(api: Api, service: Client) 
         "percent_used": 25.05,
         "budget_exceeded": False,
     }
-    api.sql("UPDATE gh_user_usage SET cost_cents = 1200 WHERE user_id = %s "
-            "AND cost_cents = 250.5", (user_id,))
+    api.sql(
+        "UPDATE gh_user_usage SET cost_cents = 1200 WHERE user_id = %s AND cost_cents = 250.5",
+        (user_id,),
+    )
     over = service.get(f"{PREFIX}/users/{user_id}/usage").json()
     assert (over["budget_exceeded"], over["remaining_cents"]) == (True, 0)
 
@@ -63,17 +65,25 @@ def test_monitoring_health_degraded_without_workers_or_llm_keys(api: Api) -> Non
     assert body["checks"]["database"]["ok"] is True
     assert body["checks"]["database"]["latency_ms"] >= 0
     assert body["checks"]["llm"] == {
-        "ok": False, "providers": {"google": False, "openai": False, "anthropic": False}}
+        "ok": False,
+        "providers": {"google": False, "openai": False, "anthropic": False},
+    }
 
 
 def test_monitoring_health_healthy_with_a_live_worker(start_api: Any) -> None:
     api = start_api(OPENAI_API_KEY="sk-test-value-never-shown", GH_STALE_SECONDS="120")
-    api.sql("INSERT INTO gh_worker_registry (worker_id, host, current_jobs, max_jobs) "
-            "VALUES ('w-live', 'host-a', 1, 2)")
-    api.sql("INSERT INTO gh_worker_registry (worker_id, host, last_heartbeat) "
-            "VALUES ('w-stale', 'host-b', now() - interval '10 minutes')")
-    api.sql("INSERT INTO gh_worker_registry (worker_id, host, status) "
-            "VALUES ('w-gone', 'host-c', 'offline')")
+    api.sql(
+        "INSERT INTO gh_worker_registry (worker_id, host, current_jobs, max_jobs) "
+        "VALUES ('w-live', 'host-a', 1, 2)"
+    )
+    api.sql(
+        "INSERT INTO gh_worker_registry (worker_id, host, last_heartbeat) "
+        "VALUES ('w-stale', 'host-b', now() - interval '10 minutes')"
+    )
+    api.sql(
+        "INSERT INTO gh_worker_registry (worker_id, host, status) "
+        "VALUES ('w-gone', 'host-c', 'offline')"
+    )
     response = api.anonymous().get("/monitoring/health")
     assert response.status_code == 200
     body = response.json()
