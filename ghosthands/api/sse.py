@@ -214,6 +214,11 @@ async def event_stream(
                 return
             if not await sub.wait(keepalive_seconds):
                 yield b": keepalive\n\n"
+    except Exception as exc:
+        # E.g. the database went away mid-stream: end cleanly; the client reconnects with
+        # Last-Event-ID and loses nothing.
+        reason = "error"
+        log.warning("event_stream_failed", job_id=str(job_id), error=type(exc).__name__)
     finally:
         hub.unsubscribe(sub)
         log.info("event_stream_closed", job_id=str(job_id), reason=reason)
