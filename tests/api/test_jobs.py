@@ -563,3 +563,21 @@ def test_user_a_cannot_touch_user_bs_job(api: Api) -> None:
     )
     assert bob.post(f"{PREFIX}/jobs/{job_id}/retry").status_code == 200
     assert bob.post(f"{PREFIX}/jobs/{job_id}/cancel").status_code == 200
+
+
+def test_a_user_batch_may_only_hold_their_own_jobs(api: Api) -> None:
+    user = api.user()
+    before = api.rows()
+    response = user.post(
+        f"{PREFIX}/jobs/batch", {"jobs": [job_body(), job_body(user_id=str(uuid.uuid4()))]}
+    )
+    assert response.status_code == 403
+    assert api.rows() == before
+    assert user.post(f"{PREFIX}/jobs/batch", {"jobs": [job_body()]}).status_code == 201
+
+
+def test_malformed_artifact_id_is_422(service: Client) -> None:
+    job_id = create_job(service)["id"]
+    response = service.get(f"{PREFIX}/jobs/{job_id}/artifacts/latest")
+    assert response.status_code == 422
+    assert "artifact_id" in details(response)

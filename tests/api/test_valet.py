@@ -447,3 +447,17 @@ def test_sessions_are_listed_without_their_blob_and_deleted(api: Api, service: C
     assert service.get(f"{VALET}/sessions/{user_id}").json()["sessions"] == []
     assert len(service.get(f"{VALET}/sessions/{other_user}").json()["sessions"]) == 1
     assert service.get(f"{VALET}/sessions/not-a-uuid").status_code == 422
+
+
+def test_task_idempotency(service: Client) -> None:
+    body = {
+        "user_id": str(uuid.uuid4()),
+        "job_type": "custom",
+        "target_url": "https://example.com/",
+        "idempotency_key": f"task-{uuid.uuid4()}",
+    }
+    first = service.post(f"{VALET}/task", body)
+    assert first.status_code == 201
+    again = service.post(f"{VALET}/task", body)
+    assert again.status_code == 409
+    assert again.json()["existing_job_id"] == first.json()["job_id"]
