@@ -10,6 +10,7 @@ import base64
 import uuid
 from typing import Any
 
+import msgspec
 from starlette.responses import Response
 
 from ghosthands.api.errors import ApiError
@@ -283,8 +284,6 @@ async def valet_delete_all_sessions(call: Call[None, None]) -> Response:
 
 
 def _builtins(value: Any) -> Any:
-    import msgspec
-
     return msgspec.to_builtins(value)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -566,5 +567,5 @@ class MonitoringHealth(Struct, kw_only=True):
 
 def to_struct(row: dict[str, Any], model: type[Any]) -> Any:
     """A database row (dict) as a response Struct; numerics become floats."""
-    clean = {k: (float(v) if type(v).__name__ == "Decimal" else v) for k, v in row.items()}
+    clean = {k: (float(v) if isinstance(v, Decimal) else v) for k, v in row.items()}
     return msgspec.convert(clean, model, from_attributes=False)
