@@ -139,3 +139,7 @@ def health(url: str | None, timeout: float, deep: bool) -> None:
 from ghosthands.browser.keys_commands import keys as _keys  # noqa: E402
 
 main.add_command(_keys)
+
+from ghosthands.jobs_cli import jobs  # noqa: E402  (registered last, like every command group)
+
+main.add_command(jobs)

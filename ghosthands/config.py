@@ -276,6 +276,7 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("log_level", ("GH_LOG_LEVEL",), _nonempty, "info"),
     _Field("commit_sha", ("GH_COMMIT_SHA", "GIT_COMMIT_SHA"), _nonempty, "unknown"),
     _Field("enable_test_routes", ("GH_ENABLE_TEST_ROUTES",), _bool, False),
+    _Field("sse_keepalive_seconds", ("GH_SSE_KEEPALIVE_SECONDS",), _float_range(0.05, 300), 15.0),
 )
 
 
@@ -331,6 +332,7 @@ class Settings:
     log_level: str = "info"
     commit_sha: str = "unknown"
     enable_test_routes: bool = False
+    sse_keepalive_seconds: float = 15.0
 
     @property
     def headless(self) -> bool:

@@ -15,9 +15,13 @@ log = get_logger(__name__)
 
 
 class ErrorBody(msgspec.Struct, omit_defaults=True):
+    """Every error response. ``details``: one entry per field for validation errors."""
+
     error: str
     message: str
     details: list[dict[str, Any]] | None = None
+    #: On 409 duplicate_idempotency_key: the job holding the key (when the caller may see it).
+    existing_job_id: str | None = None
 
 
 #: Default error code for a bare HTTP status.

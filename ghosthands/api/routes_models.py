@@ -1,17 +1,16 @@
 """``GET /api/v1/gh/models``: the model catalogue with prices, the default and presets.
 
-Unauthenticated for now (it exposes prices, no user data); the API's auth layer is
-expected to wrap it like every other ``/api/v1/gh`` route.
+Any authenticated caller may read it. The catalogue is built once, when the app is
+built, so a bad ``GH_DEFAULT_MODEL`` or ``GH_CUSTOM_MODEL_PRICES`` stops start-up.
 """
 
 from __future__ import annotations
 
 import msgspec
-from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
-from ghosthands.config import Settings
+from ghosthands.api.routes_jobs import PREFIX
+from ghosthands.api.routing import Call, Endpoint, json_response
 from ghosthands.jobs.budgets import JOB_BUDGET_CENTS
 from ghosthands.llm.catalogue import Catalogue
 
@@ -60,12 +59,17 @@ def models_body(catalogue: Catalogue) -> ModelsBody:
     )
 
 
-def make_routes(settings: Settings) -> list[BaseRoute]:
-    """The route, with the catalogue built now so a bad GH_CUSTOM_MODEL_PRICES or
-    GH_DEFAULT_MODEL stops the API at start-up instead of failing requests."""
-    body = msgspec.json.encode(models_body(Catalogue.from_settings(settings)))
+async def list_models(call: Call[None, None]) -> Response:
+    return json_response(models_body(call.services.catalogue))
 
-    async def list_models(request: Request) -> Response:
-        return Response(body, media_type="application/json")
 
-    return [Route("/api/v1/gh/models", list_models, methods=["GET"])]
+ENDPOINTS: list[Endpoint] = [
+    Endpoint(
+        "GET",
+        f"{PREFIX}/models",
+        list_models,
+        "The model catalogue with prices, the default model and the quality presets",
+        "models",
+        responses={200: ModelsBody},
+    ),
+]

@@ -39,9 +39,12 @@ class ApiRole:
         self.settings = settings
         self.drain_seconds = settings.api_drain_seconds
         self.db = Database(settings, pool_size=settings.api_pool_size, name="api")
+        # Built here, not in run(): a setting only the app checks (the model catalogue,
+        # say) then fails start-up with exit 78 like every other configuration error.
+        self.app = create_app(settings, self.db)
 
     async def run(self, shutdown: anyio.Event, ready: Callable[[str], None]) -> None:
-        app = create_app(self.settings, self.db)
+        app = self.app
         sock = bind_listener(self.settings.api_host, self.settings.api_port)
         host, port = sock.getsockname()[:2]
         config = Config()
@@ -56,7 +59,18 @@ class ApiRole:
         config.include_server_header = False
         log.info("api_listening", host=host, port=port)
         ready(f"listening on {host}:{port}")
-        await serve(app, config, shutdown_trigger=shutdown.wait)  # type: ignore[arg-type]
+
+        async def end_streams_on_drain() -> None:
+            # Live event streams never finish on their own: end them when the drain
+            # starts, so in-flight requests can complete within the drain limit.
+            await shutdown.wait()
+            if app.state.services.hub is not None:
+                app.state.services.hub.drain()
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(end_streams_on_drain)
+            await serve(app, config, shutdown_trigger=shutdown.wait)  # type: ignore[arg-type]
+            tg.cancel_scope.cancel()
 
     async def abort(self) -> None:
         """Nothing is held by the API beyond its connections; the pool closes on exit."""

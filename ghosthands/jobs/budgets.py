@@ -53,3 +53,13 @@ DEFAULT_ACTION_LIMIT = 50
 
 def action_limit(job_type: str) -> int:
     return ACTION_LIMITS.get(job_type, DEFAULT_ACTION_LIMIT)
+
+
+#: API requests a user may make per minute, by tier (service callers are not limited).
+RATE_LIMIT_PER_MINUTE: dict[Tier, int] = {
+    Tier.FREE: 60,
+    Tier.STARTER: 120,
+    Tier.PRO: 300,
+    Tier.PREMIUM: 600,
+    Tier.ENTERPRISE: 1200,
+}

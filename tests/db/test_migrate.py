@@ -21,6 +21,7 @@ EXPECTED_TABLES = {
     "gh_artifacts",
     "gh_callback_outbox",
     "gh_schema_migrations",
+    "gh_rate_limits",  # 0003
 }
 
 

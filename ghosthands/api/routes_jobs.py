@@ -1,0 +1,377 @@
+"""``/api/v1/gh/jobs``: create, batch, list, read, cancel, retry, events, stream, artifacts.
+
+Both callers use these routes; a user only ever sees their own jobs (another user's job
+answers 404, exactly like a missing one), the service caller sees all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+
+from ghosthands.api import sse
+from ghosthands.api.auth import Principal
+from ghosthands.api.errors import ApiError
+from ghosthands.api.routing import Call, Endpoint, json_response
+from ghosthands.api.schemas import (
+    EventPage,
+    EventsQuery,
+    Job,
+    JobBatchCreated,
+    JobBatchRequest,
+    JobChanged,
+    JobCreated,
+    JobCreateRequest,
+    JobEvent,
+    JobList,
+    JobListQuery,
+    JobStatusView,
+    Progress,
+    to_struct,
+)
+from ghosthands.api.services import Services, check_urls, duplicate, job_owner_for_create, not_found
+from ghosthands.jobs.states import TERMINAL
+from ghosthands.jobs.submissions import (
+    DuplicateIdempotencyKey,
+    InvalidState,
+    JobNotFound,
+    ListFilter,
+    NewJob,
+)
+
+PREFIX = "/api/v1/gh"
+
+
+def new_job(services: Services, principal: Principal, body: JobCreateRequest) -> NewJob:
+    """A validated request as a row to insert (shared with nothing else: /valet has its own)."""
+    user_id = job_owner_for_create(principal, body.user_id)
+    check_urls(services.settings, target_url=body.target_url, callback_url=body.callback_url)
+    return NewJob(
+        user_id=user_id,
+        created_by="api",
+        job_type=body.job_type,
+        target_url=body.target_url,
+        task_description=body.task_description,
+        input_data=body.input_data,
+        priority=body.priority,
+        max_retries=body.max_retries,
+        timeout_seconds=body.timeout_seconds,
+        scheduled_at=body.scheduled_at,
+        metadata=body.metadata,
+        tags=body.tags,
+        callback_url=body.callback_url,
+        valet_task_id=body.valet_task_id,
+        idempotency_key=body.idempotency_key,
+        target_worker_id=body.target_worker_id,
+        worker_affinity=body.worker_affinity,
+    )
+
+
+async def create_job(call: Call[JobCreateRequest, None]) -> Response:
+    services: Services = call.services
+    job = new_job(services, call.caller, call.body)
+    try:
+        row = await services.submissions.create(job, owner=call.caller.owner)
+    except DuplicateIdempotencyKey as exc:
+        raise duplicate(exc) from None
+    return json_response(to_struct(row, JobCreated), 201)
+
+
+async def create_job_batch(call: Call[JobBatchRequest, None]) -> Response:
+    services: Services = call.services
+    jobs = []
+    for i, item in enumerate(call.body.jobs):
+        try:
+            jobs.append(new_job(services, call.caller, item))
+        except ApiError as exc:  # name the item in field paths
+            for detail in exc.details or []:
+                detail["field"] = f"jobs[{i}].{detail['field']}"
+            raise
+    try:
+        rows = await services.submissions.create_many(jobs, owner=call.caller.owner)
+    except DuplicateIdempotencyKey as exc:
+        raise duplicate(exc) from None
+    return json_response(JobBatchCreated([to_struct(r, JobCreated) for r in rows]), 201)
+
+
+async def list_jobs(call: Call[None, JobListQuery]) -> Response:
+    services: Services = call.services
+    query = call.query
+    if (
+        query.user_id is not None
+        and not call.caller.is_service
+        and query.user_id != call.caller.user_id
+    ):
+        raise ApiError(403, "you may only list your own jobs", code="forbidden")
+    page = await services.submissions.list_jobs(
+        ListFilter(
+            user_id=query.user_id,
+            statuses=[s.value for s in query.status] if query.status else None,
+            job_type=query.job_type,
+            valet_task_id=query.valet_task_id,
+            tag=query.tag,
+            sort=query.sort,
+            limit=query.limit,
+            offset=query.offset,
+        ),
+        owner=call.caller.owner,
+    )
+    jobs = [to_struct(row, Job) for row in page.jobs]
+    return json_response(JobList(jobs, page.total, query.limit, query.offset))
+
+
+async def get_job(call: Call[None, None]) -> Response:
+    services: Services = call.services
+    try:
+        row = await services.submissions.get(call.params["job_id"], owner=call.caller.owner)
+    except JobNotFound:
+        raise not_found() from None
+    return json_response(to_struct(row, Job))
+
+
+def progress_view(row: dict[str, Any] | None) -> Progress | None:
+    """The worker's latest ``progress`` event as the API shows it."""
+    if row is None:
+        return None
+    metadata = dict(row["metadata"] or {})
+    step = metadata.pop("step", None)
+    percent = metadata.pop("percent", None)
+    return Progress(
+        step=str(step) if step is not None else None,
+        message=row["message"],
+        percent=float(percent) if isinstance(percent, int | float) else None,
+        details=metadata,
+        updated_at=row["created_at"],
+    )
+
+
+async def get_job_status(call: Call[None, None]) -> Response:
+    services: Services = call.services
+    job_id = call.params["job_id"]
+    try:
+        row = await services.submissions.get(job_id, owner=call.caller.owner)
+    except JobNotFound:
+        raise not_found() from None
+    progress = progress_view(await services.submissions.latest_progress(job_id))
+    return json_response(
+        JobStatusView(
+            id=row["id"],
+            status=row["status"],
+            status_message=row["status_message"],
+            error_code=row["error_code"],
+            retry_count=row["retry_count"],
+            progress=progress,
+            started_at=row["started_at"],
+            completed_at=row["completed_at"],
+            updated_at=row["updated_at"],
+        )
+    )
+
+
+async def cancel_job(call: Call[None, None]) -> Response:
+    services: Services = call.services
+    try:
+        row = await services.submissions.cancel(call.params["job_id"], owner=call.caller.owner)
+    except JobNotFound:
+        raise not_found() from None
+    except InvalidState as exc:
+        raise ApiError(
+            409, f"job is {exc.status} and cannot be cancelled", code="job_not_cancellable"
+        ) from None
+    return json_response(to_struct(row, JobChanged))
+
+
+async def retry_job(call: Call[None, None]) -> Response:
+    services: Services = call.services
+    try:
+        row = await services.submissions.retry(call.params["job_id"], owner=call.caller.owner)
+    except JobNotFound:
+        raise not_found() from None
+    except InvalidState as exc:
+        raise ApiError(
+            409,
+            f"job is {exc.status}; only failed or cancelled jobs can be retried",
+            code="job_not_retryable",
+        ) from None
+    return json_response(to_struct(row, JobChanged))
+
+
+async def list_job_events(call: Call[None, EventsQuery]) -> Response:
+    services: Services = call.services
+    query = call.query
+    try:
+        rows = await services.submissions.events(
+            call.params["job_id"],
+            owner=call.caller.owner,
+            after_id=query.after_id,
+            limit=query.limit,
+        )
+    except JobNotFound:
+        raise not_found() from None
+    events = [to_struct(r, JobEvent) for r in rows]
+    next_after = events[-1].id if len(events) == query.limit else None
+    return json_response(EventPage(events, next_after))
+
+
+async def stream_job_events(call: Call[None, None]) -> Response:
+    services: Services = call.services
+    job_id: uuid.UUID = call.params["job_id"]
+    try:
+        status = await services.submissions.status(job_id, owner=call.caller.owner)
+    except JobNotFound:
+        raise not_found() from None
+    body = sse.event_stream(
+        services.hub,
+        services.submissions,
+        job_id,
+        after_id=sse.parse_last_event_id(call.request.headers.get("Last-Event-ID")),
+        started_terminal=status in TERMINAL,
+        keepalive_seconds=services.settings.sse_keepalive_seconds,
+    )
+    return StreamingResponse(
+        body,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def get_artifact(call: Call[None, None]) -> Response:
+    services: Services = call.services
+    try:
+        row = await services.submissions.artifact(
+            call.params["job_id"], call.params["artifact_id"], owner=call.caller.owner
+        )
+    except JobNotFound:
+        raise not_found("artifact") from None
+    if row["content"] is None:
+        if row["storage_url"]:
+            return RedirectResponse(row["storage_url"], status_code=302)
+        raise not_found("artifact content")
+    safe_name = "".join(c for c in row["name"] if c.isalnum() or c in "._-")[:100] or "artifact"
+    return Response(
+        bytes(row["content"]),
+        media_type=row["content_type"],
+        headers={
+            "Content-Disposition": f'inline; filename="{safe_name}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=3600",
+        },
+    )
+
+
+_JOB = {"job_id": uuid.UUID}
+
+ENDPOINTS: list[Endpoint] = [
+    Endpoint(
+        "POST",
+        f"{PREFIX}/jobs",
+        create_job,
+        "Create a job",
+        "jobs",
+        body=JobCreateRequest,
+        responses={201: JobCreated},
+        errors=(403, 409),
+        description="A repeated idempotency_key answers 409 duplicate_idempotency_key "
+        "with existing_job_id (when that job is the caller's).",
+    ),
+    Endpoint(
+        "POST",
+        f"{PREFIX}/jobs/batch",
+        create_job_batch,
+        "Create 1-50 jobs at once",
+        "jobs",
+        body=JobBatchRequest,
+        responses={201: JobBatchCreated},
+        errors=(403, 409),
+        description="All jobs are created in one transaction, or none.",
+    ),
+    Endpoint(
+        "GET",
+        f"{PREFIX}/jobs",
+        list_jobs,
+        "List jobs",
+        "jobs",
+        query=JobListQuery,
+        responses={200: JobList},
+        errors=(403,),
+    ),
+    Endpoint(
+        "GET",
+        f"{PREFIX}/jobs/{{job_id}}",
+        get_job,
+        "Get a job",
+        "jobs",
+        params=_JOB,
+        responses={200: Job},
+        errors=(404,),
+    ),
+    Endpoint(
+        "GET",
+        f"{PREFIX}/jobs/{{job_id}}/status",
+        get_job_status,
+        "Get a job's status",
+        "jobs",
+        params=_JOB,
+        responses={200: JobStatusView},
+        errors=(404,),
+    ),
+    Endpoint(
+        "POST",
+        f"{PREFIX}/jobs/{{job_id}}/cancel",
+        cancel_job,
+        "Cancel a job",
+        "jobs",
+        params=_JOB,
+        responses={200: JobChanged},
+        errors=(404, 409),
+        description="From pending, queued, running or paused; else 409 job_not_cancellable.",
+    ),
+    Endpoint(
+        "POST",
+        f"{PREFIX}/jobs/{{job_id}}/retry",
+        retry_job,
+        "Retry a job",
+        "jobs",
+        params=_JOB,
+        responses={200: JobChanged},
+        errors=(404, 409),
+        description="From failed or cancelled; else 409 job_not_retryable.",
+    ),
+    Endpoint(
+        "GET",
+        f"{PREFIX}/jobs/{{job_id}}/events",
+        list_job_events,
+        "A page of a job's events",
+        "jobs",
+        params=_JOB,
+        query=EventsQuery,
+        responses={200: EventPage},
+        errors=(404,),
+    ),
+    Endpoint(
+        "GET",
+        f"{PREFIX}/jobs/{{job_id}}/events/stream",
+        stream_job_events,
+        "Live job events (Server-Sent Events)",
+        "jobs",
+        params=_JOB,
+        responses={200: None},
+        errors=(404,),
+        media_type="text/event-stream",
+        description="Replays events after Last-Event-ID, then streams new ones; "
+        "ends after a terminal status.",
+    ),
+    Endpoint(
+        "GET",
+        f"{PREFIX}/jobs/{{job_id}}/artifacts/{{artifact_id}}",
+        get_artifact,
+        "Download an artifact (screenshot, page snapshot)",
+        "jobs",
+        params={"job_id": uuid.UUID, "artifact_id": uuid.UUID},
+        responses={200: None, 302: None},
+        errors=(404,),
+        media_type="application/octet-stream",
+    ),
+]

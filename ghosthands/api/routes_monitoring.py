@@ -1,0 +1,140 @@
+"""``/monitoring/health`` (deep health) and ``/monitoring/metrics`` (Prometheus), unauthenticated.
+
+Health: the database (latency of a round trip), worker heartbeats from
+``gh_worker_registry`` (a heartbeat older than ``GH_STALE_SECONDS`` is stale), which LLM
+provider keys are present (never their values) and storage (artifacts live in the
+database unless an object store is configured). ``unhealthy`` (503) when the database is
+unreachable; ``degraded`` (200) when no worker is live or no LLM key is set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import anyio
+from starlette.responses import Response
+
+from ghosthands import __version__
+from ghosthands.api.routing import Call, Endpoint, json_response
+from ghosthands.api.schemas import (
+    CheckResult,
+    LlmCheck,
+    MonitoringChecks,
+    MonitoringHealth,
+    WorkerHeartbeat,
+    WorkersCheck,
+)
+from ghosthands.api.services import Services
+from ghosthands.db.queries import load_queries
+from ghosthands.logs import get_logger
+
+log = get_logger(__name__)
+
+Q = load_queries("ghosthands.api.sql", "monitoring.sql")
+
+#: A health probe must answer even when the database hangs.
+DB_CHECK_SECONDS = 2.0
+
+
+async def monitoring_health(call: Call[None, None]) -> Response:
+    services: Services = call.services
+    settings = services.settings
+    database = CheckResult(ok=False, detail="no database configured")
+    workers: WorkersCheck | None = None
+    if services.db is not None:
+        started = time.perf_counter()
+        try:
+            with anyio.fail_after(DB_CHECK_SECONDS):
+                async with services.db.connection() as conn:
+                    await conn.execute(Q.ping)
+                    latency = (time.perf_counter() - started) * 1000
+                    cur = await conn.execute(Q.worker_heartbeats)
+                    rows = await cur.fetchall()
+            database = CheckResult(ok=True, latency_ms=round(latency, 2))
+            beats = [
+                WorkerHeartbeat(
+                    worker_id=r["worker_id"],
+                    status=r["status"],
+                    host=r["host"],
+                    current_jobs=r["current_jobs"],
+                    max_jobs=r["max_jobs"],
+                    last_heartbeat=r["last_heartbeat"],
+                    heartbeat_age_seconds=round(float(r["heartbeat_age_seconds"]), 3),
+                    stale=float(r["heartbeat_age_seconds"]) > settings.stale_seconds,
+                )
+                for r in rows
+            ]
+            live = [w for w in beats if not w.stale and w.status == "active"]
+            workers = WorkersCheck(
+                ok=bool(live),
+                active=len(live),
+                stale=sum(1 for w in beats if w.stale),
+                workers=beats,
+            )
+        except (Exception, TimeoutError) as exc:
+            log.warning("health_database_failed", error=type(exc).__name__)
+            database = CheckResult(
+                ok=False,
+                detail=f"database unreachable ({type(exc).__name__})",
+                latency_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+    providers = {
+        "google": bool(settings.google_api_key),
+        "openai": bool(settings.openai_api_key),
+        "anthropic": bool(settings.anthropic_api_key),
+    }
+    llm = LlmCheck(ok=any(providers.values()), providers=providers)
+    storage = CheckResult(ok=database.ok, detail="artifacts are stored in the database")
+    if not database.ok:
+        status = "unhealthy"
+    elif workers is None or not workers.ok or not llm.ok:
+        status = "degraded"
+    else:
+        status = "healthy"
+    body = MonitoringHealth(
+        status=status,  # type: ignore[arg-type]
+        version=__version__,
+        commit_sha=settings.commit_sha,
+        timestamp=dt.datetime.now(dt.UTC),
+        checks=MonitoringChecks(database=database, workers=workers, llm=llm, storage=storage),
+    )
+    return json_response(body, 503 if status == "unhealthy" else 200)
+
+
+async def monitoring_metrics(call: Call[None, None]) -> Response:
+    services: Services = call.services
+    counts: dict[str, int] | None = None
+    if services.submissions is not None:
+        try:
+            with anyio.fail_after(DB_CHECK_SECONDS):
+                counts = await services.submissions.status_counts()
+        except (Exception, TimeoutError) as exc:
+            log.warning("metrics_job_counts_failed", error=type(exc).__name__)
+    services.metrics.set_job_counts(counts)
+    return Response(
+        services.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
+    )
+
+
+ENDPOINTS: list[Endpoint] = [
+    Endpoint(
+        "GET",
+        "/monitoring/health",
+        monitoring_health,
+        "Deep health: database, workers, LLM keys, storage",
+        "monitoring",
+        access="public",
+        responses={200: MonitoringHealth, 503: MonitoringHealth},
+    ),
+    Endpoint(
+        "GET",
+        "/monitoring/metrics",
+        monitoring_metrics,
+        "Prometheus metrics",
+        "monitoring",
+        access="public",
+        responses={200: None},
+        media_type="text/plain",
+    ),
+]

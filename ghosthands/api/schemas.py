@@ -1,0 +1,571 @@
+"""Request and response bodies of the HTTP API, as msgspec Structs.
+
+These Structs are the schema: the API decodes and validates with them, the OpenAPI
+document is generated from them, and the ``ghosthands jobs`` CLI client decodes its
+answers with them. Bounds are ``msgspec.Meta`` constraints (so they appear in the
+OpenAPI document); checks JSON Schema cannot express are ``Check`` markers or a
+``check()`` method (see ``ghosthands.api.decoding``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta, Struct, field
+
+from ghosthands.api.decoding import Check, FieldError, HttpUrl
+from ghosthands.jobs.budgets import Quality, Tier
+from ghosthands.jobs.states import JobStatus
+from ghosthands.jobs.types import KNOWN_JOB_TYPES
+
+
+def _known_job_type(value: Any) -> str | None:
+    if value in KNOWN_JOB_TYPES:
+        return None
+    return f"unknown job type {str(value)[:64]!r}; known types: {', '.join(KNOWN_JOB_TYPES)}"
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _email(value: Any) -> str | None:
+    return None if isinstance(value, str) and _EMAIL.match(value) else "must be an email address"
+
+
+def _input_data_errors(data: dict[str, Any], path: str) -> list[FieldError]:
+    """The keys of input_data the platform itself reads (handlers validate the rest)."""
+    errors = []
+    if "tier" in data and data["tier"] not in {t.value for t in Tier}:
+        errors.append(
+            FieldError(f"{path}.tier", f"must be one of {', '.join(t.value for t in Tier)}")
+        )
+    if "quality" in data and data["quality"] not in {q.value for q in Quality}:
+        errors.append(
+            FieldError(f"{path}.quality", f"must be one of {', '.join(q.value for q in Quality)}")
+        )
+    for key in ("model", "platform"):
+        if key in data and not (isinstance(data[key], str) and 0 < len(data[key]) <= 100):
+            errors.append(FieldError(f"{path}.{key}", "must be a string of 1-100 characters"))
+    for key in ("user_data", "qa_overrides"):
+        if key in data and not isinstance(data[key], dict):
+            errors.append(FieldError(f"{path}.{key}", "must be an object"))
+    return errors
+
+
+JobType = Annotated[
+    str,
+    Meta(min_length=1, max_length=64, description="One of: " + ", ".join(KNOWN_JOB_TYPES)),
+    Check(_known_job_type),
+]
+Priority = Annotated[int, Meta(ge=1, le=10, description="1 runs first")]
+MaxRetries = Annotated[int, Meta(ge=0, le=10)]
+TimeoutSeconds = Annotated[int, Meta(ge=30, le=1800)]
+Tag = Annotated[str, Meta(min_length=1, max_length=50)]
+Tags = Annotated[list[Tag], Meta(max_length=20)]
+IdempotencyKey = Annotated[str, Meta(min_length=1, max_length=255)]
+ShortText = Annotated[str, Meta(max_length=255)]
+Description = Annotated[str, Meta(max_length=10_000)]
+JsonObject = dict[str, Any]
+AwareDatetime = Annotated[dt.datetime, Meta(tz=True)]
+
+
+# -- jobs ---------------------------------------------------------------------------------
+
+
+class JobCreateRequest(Struct, kw_only=True, forbid_unknown_fields=True):
+    """``POST /jobs``. ``user_id`` is required from the service caller; a user may omit it
+    (it defaults to themselves) and may not name anyone else."""
+
+    job_type: JobType
+    target_url: HttpUrl
+    task_description: Description = ""
+    input_data: JsonObject = field(default_factory=dict)
+    user_id: uuid.UUID | None = None
+    priority: Priority = 5
+    max_retries: MaxRetries = 3
+    timeout_seconds: TimeoutSeconds = 300
+    tags: Tags = field(default_factory=list)
+    metadata: JsonObject = field(default_factory=dict)
+    callback_url: HttpUrl | None = None
+    valet_task_id: ShortText | None = None
+    idempotency_key: IdempotencyKey | None = None
+    scheduled_at: AwareDatetime | None = None
+    target_worker_id: ShortText | None = None
+    worker_affinity: Literal["strict", "preferred", "any"] = "any"
+
+    def check(self) -> list[FieldError]:
+        return _input_data_errors(self.input_data, "input_data")
+
+
+class JobCreated(Struct):
+    id: uuid.UUID
+    status: JobStatus
+    created_at: dt.datetime
+
+
+class JobBatchRequest(Struct, forbid_unknown_fields=True):
+    """``POST /jobs/batch``: 1-50 jobs, created in one transaction (all or none)."""
+
+    jobs: Annotated[list[JobCreateRequest], Meta(min_length=1, max_length=50)]
+
+    def check(self) -> list[FieldError]:
+        errors: list[FieldError] = []
+        seen: dict[str, int] = {}
+        for i, job in enumerate(self.jobs):
+            errors.extend(_input_data_errors(job.input_data, f"jobs[{i}].input_data"))
+            key = job.idempotency_key
+            if key is None:
+                continue
+            if key in seen:
+                errors.append(
+                    FieldError(
+                        f"jobs[{i}].idempotency_key", f"repeats the key of jobs[{seen[key]}]"
+                    )
+                )
+            seen.setdefault(key, i)
+        return errors
+
+
+class JobBatchCreated(Struct):
+    jobs: list[JobCreated]
+
+
+class Job(Struct, kw_only=True):
+    """A job as the API shows it (never its stored resume answer)."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    created_by: str
+    job_type: str
+    target_url: str
+    task_description: str
+    input_data: JsonObject
+    priority: int
+    status: JobStatus
+    status_message: str | None
+    max_retries: int
+    retry_count: int
+    timeout_seconds: int
+    tags: list[str]
+    metadata: JsonObject
+    idempotency_key: str | None
+    callback_url: str | None
+    valet_task_id: str | None
+    scheduled_at: dt.datetime | None
+    started_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    last_heartbeat: dt.datetime | None
+    worker_id: str | None
+    target_worker_id: str | None
+    worker_affinity: str
+    result_data: JsonObject | None
+    result_summary: str | None
+    error_code: str | None
+    error_details: JsonObject | None
+    screenshot_urls: list[str]
+    artifact_urls: list[str]
+    interaction_type: str | None
+    interaction_data: JsonObject | None
+    paused_at: dt.datetime | None
+    execution_mode: str | None
+    final_mode: str | None
+    llm_cost_cents: float
+    action_count: int
+    total_tokens: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+SortKey = Literal["-created_at", "created_at", "-updated_at", "updated_at", "priority", "-priority"]
+
+
+class JobListQuery(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Filters of ``GET /jobs``; ``status`` takes a comma-separated list."""
+
+    user_id: uuid.UUID | None = None
+    status: list[JobStatus] | None = None
+    job_type: Annotated[str, Meta(max_length=64)] | None = None
+    valet_task_id: ShortText | None = None
+    tag: Tag | None = None
+    sort: SortKey = "-created_at"
+    limit: Annotated[int, Meta(ge=1, le=100)] = 20
+    offset: Annotated[int, Meta(ge=0, le=1_000_000)] = 0
+
+
+class JobList(Struct):
+    jobs: list[Job]
+    total: int
+    limit: int
+    offset: int
+
+
+class Progress(Struct, kw_only=True):
+    """The worker's latest progress event."""
+
+    step: str | None = None
+    message: str | None = None
+    percent: float | None = None
+    details: JsonObject = field(default_factory=dict)
+    updated_at: dt.datetime | None = None
+
+
+class JobStatusView(Struct, kw_only=True):
+    id: uuid.UUID
+    status: JobStatus
+    status_message: str | None
+    error_code: str | None
+    retry_count: int
+    progress: Progress | None
+    started_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    updated_at: dt.datetime
+
+
+class JobChanged(Struct, kw_only=True, omit_defaults=True):
+    """Answer of cancel and retry: the job's new status."""
+
+    id: uuid.UUID
+    status: JobStatus
+    updated_at: dt.datetime
+    retry_count: int | None = None
+
+
+class JobEvent(Struct, kw_only=True):
+    id: int
+    job_id: uuid.UUID
+    event_type: str
+    from_status: str | None
+    to_status: str | None
+    message: str | None
+    metadata: JsonObject
+    actor: str | None
+    created_at: dt.datetime
+
+
+class EventsQuery(Struct, kw_only=True, forbid_unknown_fields=True):
+    after_id: Annotated[int, Meta(ge=0)] = 0
+    limit: Annotated[int, Meta(ge=1, le=500)] = 100
+
+
+class EventPage(Struct):
+    """Events in id order. Ask again with ``after_id=next_after_id`` while it is set."""
+
+    events: list[JobEvent]
+    next_after_id: int | None
+
+
+# -- VALET --------------------------------------------------------------------------------
+
+Name = Annotated[str, Meta(min_length=1, max_length=100)]
+Text100 = Annotated[str, Meta(max_length=100)]
+Text200 = Annotated[str, Meta(max_length=200)]
+
+
+class Location(Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    city: Text100 | None = None
+    state: Text100 | None = None
+    country: Text100 | None = None
+    zip: Annotated[str, Meta(max_length=20)] | None = None
+
+
+class Education(Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    institution: Annotated[str, Meta(min_length=1, max_length=200)]
+    degree: Text100 | None = None
+    field: Text100 | None = None
+    graduation_year: Annotated[int, Meta(ge=1950, le=2100)] | None = None
+
+
+class WorkHistory(Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    company: Annotated[str, Meta(min_length=1, max_length=200)]
+    title: Annotated[str, Meta(min_length=1, max_length=200)]
+    start_date: Annotated[str, Meta(max_length=20)] | None = None
+    end_date: Annotated[str, Meta(max_length=20)] | None = None
+    description: Annotated[str, Meta(max_length=2000)] | None = None
+
+
+class Profile(Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """The applicant, as VALET knows them."""
+
+    first_name: Name
+    last_name: Name
+    email: Annotated[str, Meta(max_length=320), Check(_email)]
+    phone: Annotated[str, Meta(max_length=50)] | None = None
+    linkedin_url: HttpUrl | None = None
+    portfolio_url: HttpUrl | None = None
+    location: Location | None = None
+    work_authorization: Text200 | None = None
+    salary_expectation: Text100 | None = None
+    years_of_experience: Annotated[int, Meta(ge=0, le=80)] | None = None
+    education: Annotated[list[Education], Meta(max_length=20)] = field(default_factory=list)
+    work_history: Annotated[list[WorkHistory], Meta(max_length=50)] = field(default_factory=list)
+    skills: Annotated[list[Text100], Meta(max_length=200)] = field(default_factory=list)
+
+
+class ResumeRef(Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """Where the resume file is: exactly one of the three."""
+
+    storage_path: Annotated[str, Meta(min_length=1, max_length=1024)] | None = None
+    s3_key: Annotated[str, Meta(min_length=1, max_length=1024)] | None = None
+    download_url: HttpUrl | None = None
+    file_name: Annotated[str, Meta(max_length=255)] | None = None
+
+    def given(self) -> list[str]:
+        return [
+            name
+            for name in ("storage_path", "s3_key", "download_url")
+            if getattr(self, name) is not None
+        ]
+
+
+QaAnswers = Annotated[
+    dict[Annotated[str, Meta(max_length=500)], Annotated[str, Meta(max_length=5000)]],
+    Meta(max_length=200),
+]
+
+
+class _ValetCommon(Struct, kw_only=True, forbid_unknown_fields=True):
+    user_id: uuid.UUID
+    target_url: HttpUrl
+    callback_url: HttpUrl | None = None
+    quality: Quality = Quality.BALANCED
+    tier: Tier | None = None
+    priority: Priority = 5
+    max_retries: MaxRetries = 3
+    timeout_seconds: TimeoutSeconds = 300
+    idempotency_key: IdempotencyKey | None = None
+    valet_task_id: ShortText | None = None
+    tags: Tags = field(default_factory=list)
+    metadata: JsonObject = field(default_factory=dict)
+    model: Annotated[str, Meta(min_length=1, max_length=100)] | None = None
+
+
+class ValetApplyRequest(_ValetCommon, kw_only=True, forbid_unknown_fields=True):
+    """``POST /valet/apply``: apply to one job posting for a user."""
+
+    profile: Profile
+    resume: ResumeRef | None = None
+    qa_answers: QaAnswers = field(default_factory=dict)
+    platform: Annotated[str, Meta(min_length=1, max_length=50)] | None = None
+    task_description: Description = ""
+
+    def check(self) -> list[FieldError]:
+        if self.resume is not None and len(self.resume.given()) != 1:
+            return [
+                FieldError("resume", "must give exactly one of storage_path, s3_key, download_url")
+            ]
+        return []
+
+
+class ValetTaskRequest(_ValetCommon, kw_only=True, forbid_unknown_fields=True):
+    """``POST /valet/task``: any job type on behalf of a user."""
+
+    job_type: JobType
+    task_description: Description = ""
+    input_data: JsonObject = field(default_factory=dict)
+
+    def check(self) -> list[FieldError]:
+        return _input_data_errors(self.input_data, "input_data")
+
+
+class ValetJobAccepted(Struct):
+    job_id: uuid.UUID
+    valet_task_id: str | None
+    status: JobStatus
+    created_at: dt.datetime
+
+
+ResumeAction = Literal["continue", "code", "skip", "credentials", "cancel"]
+
+
+class ValetResumeRequest(Struct, kw_only=True, forbid_unknown_fields=True):
+    """``POST /valet/resume/{job_id}``: a human resolved what paused the job."""
+
+    action: ResumeAction
+    code: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+    username: Annotated[str, Meta(min_length=1, max_length=320)] | None = None
+    password: Annotated[str, Meta(min_length=1, max_length=1024)] | None = None
+    note: Annotated[str, Meta(max_length=2000)] | None = None
+
+    def check(self) -> list[FieldError]:
+        errors = []
+        if self.action == "code" and self.code is None:
+            errors.append(FieldError("code", "is required when action is 'code'"))
+        if self.action == "credentials" and self.password is None:
+            errors.append(FieldError("password", "is required when action is 'credentials'"))
+        if self.action != "credentials":
+            errors.extend(
+                FieldError(name, "is only accepted when action is 'credentials'")
+                for name in ("username", "password")
+                if getattr(self, name) is not None
+            )
+        return errors
+
+
+class ValetResumeAccepted(Struct):
+    job_id: uuid.UUID
+    status: JobStatus
+    action: str
+    event_id: int
+
+
+class JobOutcome(Struct, kw_only=True):
+    data: JsonObject | None
+    summary: str | None
+    screenshot_urls: list[str]
+    artifact_urls: list[str]
+
+
+class JobErrorView(Struct, kw_only=True):
+    code: str | None
+    message: str | None
+    details: JsonObject | None
+
+
+class Interaction(Struct, kw_only=True):
+    """Why a paused job waits for a human, and whether an answer is on its way."""
+
+    type: str | None
+    data: JsonObject | None
+    paused_at: dt.datetime | None
+
+
+class CostBreakdown(Struct, kw_only=True):
+    llm_cost_cents: float
+    total_cost_usd: float
+    total_tokens: int
+    action_count: int
+    quality: str | None
+    tier: str | None
+    job_budget_cents: int | None
+
+
+class ValetStatus(Struct, kw_only=True):
+    job_id: uuid.UUID
+    valet_task_id: str | None
+    job_type: str
+    status: JobStatus
+    status_message: str | None
+    progress: Progress | None
+    result: JobOutcome | None
+    error: JobErrorView | None
+    interaction: Interaction | None
+    cost_breakdown: CostBreakdown
+    retry_count: int
+    max_retries: int
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    updated_at: dt.datetime
+
+
+class WorkerDeregisterRequest(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Take a worker out of rotation. ``offline`` also releases its jobs to ``pending``;
+    ``draining`` only stops it being counted as available (it finishes its jobs)."""
+
+    worker_id: Annotated[str, Meta(min_length=1, max_length=255)]
+    status: Literal["offline", "draining"] = "offline"
+    reason: Annotated[str, Meta(max_length=500)] | None = None
+
+
+class WorkerDeregistered(Struct):
+    worker_id: str
+    status: str
+    released_job_ids: list[uuid.UUID]
+
+
+class BrowserSession(Struct, kw_only=True):
+    """A saved login session (its encrypted storage state is never returned)."""
+
+    id: uuid.UUID
+    domain: str
+    key_id: str
+    expires_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class SessionList(Struct):
+    user_id: uuid.UUID
+    sessions: list[BrowserSession]
+
+
+class SessionsDeleted(Struct):
+    user_id: uuid.UUID
+    deleted: int
+
+
+# -- users and monitoring -----------------------------------------------------------------
+
+
+class Usage(Struct, kw_only=True):
+    """Month-to-date LLM spend of a user against their tier's monthly budget."""
+
+    user_id: uuid.UUID
+    period_start: dt.date
+    tier: Tier
+    cost_cents: float
+    total_tokens: int
+    job_count: int
+    budget_cents: int
+    remaining_cents: float
+    percent_used: float
+    budget_exceeded: bool
+
+
+class CheckResult(Struct, kw_only=True, omit_defaults=True):
+    ok: bool
+    detail: str | None = None
+    latency_ms: float | None = None
+
+
+class WorkerHeartbeat(Struct, kw_only=True):
+    worker_id: str
+    status: str
+    host: str
+    current_jobs: int
+    max_jobs: int
+    last_heartbeat: dt.datetime
+    heartbeat_age_seconds: float
+    stale: bool
+
+
+class WorkersCheck(Struct, kw_only=True):
+    ok: bool
+    active: int
+    stale: int
+    workers: list[WorkerHeartbeat]
+
+
+class LlmCheck(Struct, kw_only=True):
+    ok: bool
+    providers: dict[str, bool]
+
+
+class MonitoringChecks(Struct, kw_only=True):
+    database: CheckResult
+    workers: WorkersCheck | None
+    llm: LlmCheck
+    storage: CheckResult
+
+
+class MonitoringHealth(Struct, kw_only=True):
+    """``healthy``: all good; ``degraded``: serving but e.g. no live worker or no LLM key
+    (200); ``unhealthy``: the database is unreachable (503)."""
+
+    status: Literal["healthy", "degraded", "unhealthy"]
+    version: str
+    commit_sha: str
+    timestamp: dt.datetime
+    checks: MonitoringChecks
+
+
+def to_struct(row: dict[str, Any], model: type[Any]) -> Any:
+    """A database row (dict) as a response Struct; numerics become floats."""
+    clean = {k: (float(v) if isinstance(v, Decimal) else v) for k, v in row.items()}
+    return msgspec.convert(clean, model, from_attributes=False)

@@ -1,0 +1,30 @@
+"""Which URLs a job or callback may name, as far as the API can tell from the text.
+
+With ``GH_ALLOW_PRIVATE_NETWORKS`` false (production), a target or callback URL whose
+host is ``localhost`` or a literal loopback, private, link-local or otherwise
+non-public IP address is refused at submission. Names that *resolve* to such addresses
+are the fetching side's job to refuse (it checks the address it actually connects to).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+
+def is_private_host(url: str) -> bool:
+    """True when the URL's host is localhost or a non-public IP literal."""
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    except ValueError:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        # "http://2130706433/" is 127.0.0.1 to a browser.
+        address = ipaddress.ip_address(int(host) if host.isdigit() else host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return not address.is_global

@@ -1,0 +1,233 @@
+-- Job operations of the HTTP API (owner: ghosthands.jobs.submissions.JobSubmissions).
+-- Conventions:
+--   %(owner)s is the calling user's id, or NULL for the service caller (who sees every
+--   job). A row owned by someone else is indistinguishable from a missing one.
+--   resume_ref (may hold encrypted credentials) is never selected for a response.
+--   Status changes write gh_job_events through the 0001 trigger; the caller names the
+--   actor with set_actor in the same transaction.
+
+-- name: set_actor
+-- Name the actor recorded by the status-change trigger for this transaction only (SET LOCAL).
+SELECT set_config('gh.actor', %(actor)s, true);
+
+-- name: insert_job
+-- Create one job; a repeated idempotency key inserts nothing and returns no row (the unique index decides, also under a race).
+INSERT INTO gh_automation_jobs (
+    idempotency_key, user_id, created_by, job_type, target_url, task_description,
+    input_data, priority, scheduled_at, max_retries, timeout_seconds, metadata, tags,
+    callback_url, valet_task_id, target_worker_id, worker_affinity, execution_mode
+) VALUES (
+    %(idempotency_key)s, %(user_id)s, %(created_by)s, %(job_type)s, %(target_url)s,
+    %(task_description)s, %(input_data)s, %(priority)s, %(scheduled_at)s, %(max_retries)s,
+    %(timeout_seconds)s, %(metadata)s, %(tags)s, %(callback_url)s, %(valet_task_id)s,
+    %(target_worker_id)s, %(worker_affinity)s, %(execution_mode)s
+)
+ON CONFLICT (idempotency_key) DO NOTHING
+RETURNING id, status, created_at;
+
+-- name: holder_of_idempotency_key
+-- The job that already holds an idempotency key, and its owner.
+SELECT id, user_id FROM gh_automation_jobs WHERE idempotency_key = %(idempotency_key)s;
+
+-- name: get_job
+-- One job as the API shows it, if the caller may see it.
+SELECT id, idempotency_key, user_id, created_by, job_type, target_url, task_description,
+       input_data, priority, scheduled_at, max_retries, retry_count, timeout_seconds,
+       status, status_message, started_at, completed_at, last_heartbeat, worker_id,
+       target_worker_id, worker_affinity, result_data, result_summary, error_code,
+       error_details, screenshot_urls, artifact_urls, metadata, tags, callback_url,
+       valet_task_id, interaction_type, interaction_data, paused_at, execution_mode,
+       final_mode, llm_cost_cents, action_count, total_tokens, created_at, updated_at
+FROM gh_automation_jobs
+WHERE id = %(id)s AND (%(owner)s::uuid IS NULL OR user_id = %(owner)s::uuid);
+
+-- name: job_status
+-- The current status of a job the caller may see (no row: missing or not theirs).
+SELECT id, status FROM gh_automation_jobs
+WHERE id = %(id)s AND (%(owner)s::uuid IS NULL OR user_id = %(owner)s::uuid);
+
+-- name: list_jobs
+-- One page of the jobs matching the filters, plus the total count (one row with NULL id when the page is empty).
+WITH matched AS (
+    SELECT id, idempotency_key, user_id, created_by, job_type, target_url,
+           task_description, input_data, priority, scheduled_at, max_retries, retry_count,
+           timeout_seconds, status, status_message, started_at, completed_at,
+           last_heartbeat, worker_id, target_worker_id, worker_affinity, result_data,
+           result_summary, error_code, error_details, screenshot_urls, artifact_urls,
+           metadata, tags, callback_url, valet_task_id, interaction_type, interaction_data,
+           paused_at, execution_mode, final_mode, llm_cost_cents, action_count,
+           total_tokens, created_at, updated_at
+    FROM gh_automation_jobs
+    WHERE (%(owner)s::uuid IS NULL OR user_id = %(owner)s::uuid)
+      AND (%(user_id)s::uuid IS NULL OR user_id = %(user_id)s::uuid)
+      AND (%(statuses)s::text[] IS NULL OR status = ANY (%(statuses)s::text[]))
+      AND (%(job_type)s::text IS NULL OR job_type = %(job_type)s::text)
+      AND (%(valet_task_id)s::text IS NULL OR valet_task_id = %(valet_task_id)s::text)
+      AND (%(tag)s::text IS NULL OR tags ? %(tag)s::text)
+)
+SELECT page.*, counted.total
+FROM (SELECT count(*) AS total FROM matched) AS counted
+LEFT JOIN LATERAL (
+    SELECT * FROM matched
+    ORDER BY
+        CASE WHEN %(sort)s = 'created_at' THEN created_at END ASC,
+        CASE WHEN %(sort)s = '-created_at' THEN created_at END DESC,
+        CASE WHEN %(sort)s = 'updated_at' THEN updated_at END ASC,
+        CASE WHEN %(sort)s = '-updated_at' THEN updated_at END DESC,
+        CASE WHEN %(sort)s = 'priority' THEN priority END ASC,
+        CASE WHEN %(sort)s = '-priority' THEN priority END DESC,
+        created_at DESC, id
+    LIMIT %(limit)s OFFSET %(offset)s
+) AS page ON true;
+
+-- name: cancel_job
+-- Cancel a job only if it is still cancellable (one conditional UPDATE: no read-then-write race) and queue its 'cancelled' callback in the same statement.
+WITH cancelled AS (
+    UPDATE gh_automation_jobs
+    SET status = 'cancelled', status_message = %(message)s, completed_at = now(),
+        resume_ref = NULL
+    WHERE id = %(id)s
+      AND (%(owner)s::uuid IS NULL OR user_id = %(owner)s::uuid)
+      AND status = ANY (%(cancellable)s::text[])
+    RETURNING *
+), callback AS (
+    INSERT INTO gh_callback_outbox (job_id, event, url, payload, include_service_key)
+    SELECT c.id, 'cancelled', c.callback_url,
+           jsonb_build_object(
+               'job_id', c.id,
+               'valet_task_id', c.valet_task_id,
+               'status', c.status,
+               'result_data', c.result_data,
+               'result_summary', c.result_summary,
+               'screenshot_url', c.screenshot_urls -> -1,
+               'error_code', c.error_code,
+               'error_message', c.status_message,
+               'cost', jsonb_build_object(
+                   'total_cost_usd', round(c.llm_cost_cents / 100.0, 6),
+                   'action_count', c.action_count,
+                   'total_tokens', c.total_tokens),
+               'completed_at', c.completed_at),
+           c.created_by = 'valet'
+    FROM cancelled c
+    WHERE c.callback_url IS NOT NULL
+)
+SELECT id, status, updated_at FROM cancelled;
+
+-- name: retry_job
+-- Put a failed or cancelled job back to pending (one conditional UPDATE) and wake the workers.
+UPDATE gh_automation_jobs
+SET status = 'pending', status_message = %(message)s, retry_count = retry_count + 1,
+    error_code = NULL, error_details = NULL, result_data = NULL, result_summary = NULL,
+    started_at = NULL, completed_at = NULL, last_heartbeat = NULL, worker_id = NULL,
+    execution_attempt_id = NULL, scheduled_at = NULL, resume_ref = NULL,
+    interaction_type = NULL, interaction_data = NULL, paused_at = NULL
+WHERE id = %(id)s
+  AND (%(owner)s::uuid IS NULL OR user_id = %(owner)s::uuid)
+  AND status = ANY (%(retryable)s::text[])
+RETURNING id, status, retry_count, updated_at,
+          pg_notify('gh_job_created', json_build_object(
+              'id', id, 'job_type', job_type, 'priority', priority)::text) AS notified;
+
+-- name: list_events
+-- A page of a job's events in order, after an event id (keyset paging).
+SELECT id, job_id, event_type, from_status, to_status, message, metadata, actor, created_at
+FROM gh_job_events
+WHERE job_id = %(job_id)s AND id > %(after_id)s
+ORDER BY id
+LIMIT %(limit)s;
+
+-- name: latest_progress
+-- The newest progress event of a job (what the worker last reported).
+SELECT id, message, metadata, created_at
+FROM gh_job_events
+WHERE job_id = %(job_id)s AND event_type = 'progress'
+ORDER BY id DESC
+LIMIT 1;
+
+-- name: get_artifact
+-- One artifact of a job the caller may see.
+SELECT a.id, a.job_id, a.kind, a.name, a.content_type, a.size_bytes, a.content,
+       a.storage_url, a.created_at
+FROM gh_artifacts a
+JOIN gh_automation_jobs j ON j.id = a.job_id
+WHERE a.id = %(artifact_id)s AND a.job_id = %(job_id)s
+  AND (%(owner)s::uuid IS NULL OR j.user_id = %(owner)s::uuid);
+
+-- name: request_resume
+-- Record a human's answer for a paused job that has none pending yet, and announce it with a resume_requested event (the worker waits on that event).
+WITH resumed AS (
+    UPDATE gh_automation_jobs
+    SET resume_ref = %(resume_ref)s
+    WHERE id = %(id)s
+      AND (%(owner)s::uuid IS NULL OR user_id = %(owner)s::uuid)
+      AND status = 'paused'
+      AND resume_ref IS NULL
+    RETURNING id, status
+), announced AS (
+    INSERT INTO gh_job_events (job_id, event_type, message, metadata, actor)
+    SELECT id, 'resume_requested', %(message)s, %(event_metadata)s, %(actor)s FROM resumed
+    RETURNING id
+)
+SELECT r.id, r.status, a.id AS event_id FROM resumed r CROSS JOIN announced a;
+
+-- name: job_resume_state
+-- Why a resume was refused: the job's status and whether an answer is already pending.
+SELECT id, status, resume_ref IS NOT NULL AS resume_pending
+FROM gh_automation_jobs
+WHERE id = %(id)s AND (%(owner)s::uuid IS NULL OR user_id = %(owner)s::uuid);
+
+-- name: deregister_worker
+-- Mark a worker draining or offline; when offline, release the jobs it held back to pending (clearing the fencing token so its old runner can write nothing more) and wake the workers.
+WITH worker AS (
+    UPDATE gh_worker_registry
+    SET status = %(status)s,
+        current_jobs = CASE WHEN %(status)s = 'offline' THEN 0 ELSE current_jobs END,
+        metadata = metadata || jsonb_build_object(
+            'deregistered_at', now(), 'deregister_reason', %(reason)s::text)
+    WHERE worker_id = %(worker_id)s
+    RETURNING worker_id, status
+), released AS (
+    UPDATE gh_automation_jobs j
+    SET status = 'pending', status_message = %(message)s, worker_id = NULL,
+        execution_attempt_id = NULL, last_heartbeat = NULL, started_at = NULL,
+        resume_ref = NULL, interaction_type = NULL, interaction_data = NULL,
+        paused_at = NULL
+    FROM worker w
+    WHERE %(status)s = 'offline'
+      AND j.worker_id = w.worker_id
+      AND j.status = ANY (%(held)s::text[])
+    RETURNING j.id, pg_notify('gh_job_created', json_build_object(
+        'id', j.id, 'job_type', j.job_type, 'priority', j.priority)::text) AS notified
+)
+SELECT w.worker_id, w.status,
+       coalesce((SELECT array_agg(id ORDER BY id) FROM released), '{}'::uuid[])
+           AS released_job_ids
+FROM worker w;
+
+-- name: list_sessions
+-- A user's saved browser sessions, without the encrypted storage state.
+SELECT id, user_id, domain, key_id, expires_at, last_used_at, created_at, updated_at
+FROM gh_browser_sessions
+WHERE user_id = %(user_id)s
+ORDER BY domain;
+
+-- name: delete_session
+-- Forget one saved browser session of a user, by domain.
+DELETE FROM gh_browser_sessions
+WHERE user_id = %(user_id)s AND domain = %(domain)s
+RETURNING id;
+
+-- name: delete_all_sessions
+-- Forget every saved browser session of a user.
+DELETE FROM gh_browser_sessions WHERE user_id = %(user_id)s RETURNING id;
+
+-- name: month_usage
+-- A user's month-to-date usage row (UTC month), if any job of theirs has been metered.
+SELECT user_id, period_start, tier, cost_cents, total_tokens, job_count, updated_at
+FROM gh_user_usage
+WHERE user_id = %(user_id)s
+  AND period_start = date_trunc('month', now() AT TIME ZONE 'UTC')::date;
+
+-- name: status_counts
+-- How many jobs are in each status (for the monitoring gauges).
+SELECT status, count(*) AS jobs FROM gh_automation_jobs GROUP BY status;
