@@ -134,3 +134,7 @@ def health(url: str | None, timeout: float, deep: bool) -> None:
         click.echo(f"unhealthy: {url} answered {response.status_code}")
         sys.exit(1)
     click.echo(f"healthy: {url} answered 200")
+
+from ghosthands.keys_cli import keys  # noqa: E402
+
+main.add_command(keys)

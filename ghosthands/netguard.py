@@ -1,0 +1,190 @@
+"""Network guard: outbound connections may reach only public internet addresses.
+
+Jobs and callbacks take URLs from callers, so without a guard a caller could make the
+worker fetch cloud metadata (169.254.169.254), a database on the private network or a
+service on loopback (SSRF). The check runs on the *resolved* address at connect time and
+the connection is made to exactly the address that was checked, so a DNS answer that
+changes between check and connect (DNS rebinding) cannot slip through, and redirects
+are checked like the first request because every connection goes through the guard.
+
+``GH_ALLOW_PRIVATE_NETWORKS=true`` turns the guard off (development, tests, demo).
+
+Use :func:`guarded_client` for httpx; the browser shares :func:`check_host` /
+:func:`is_blocked_address` for its own request interception.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterable
+from typing import Any
+
+import anyio
+import httpcore
+import httpx
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+#: Ranges the standard library's flags do not all cover on every Python version.
+_EXTRA_BLOCKED: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = (
+    ipaddress.ip_network("0.0.0.0/8"),  # "this network"
+    ipaddress.ip_network("100.64.0.0/10"),  # carrier-grade NAT (RFC 6598)
+    ipaddress.ip_network("192.0.0.0/24"),  # IETF protocol assignments
+    ipaddress.ip_network("198.18.0.0/15"),  # benchmarking
+    ipaddress.ip_network("fc00::/7"),  # IPv6 unique local
+    ipaddress.ip_network("fe80::/10"),  # IPv6 link-local
+    ipaddress.ip_network("fec0::/10"),  # IPv6 site-local (deprecated, still routable inside)
+)
+#: IPv6 prefixes that embed an IPv4 address the packet may end up at.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+class BlockedAddressError(Exception):
+    """The destination resolves to an address jobs and callbacks may not reach."""
+
+    def __init__(self, host: str, address: str) -> None:
+        super().__init__(f"{host} resolves to {address}, a non-public address")
+        self.host = host
+        self.address = address
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    # IPv4-compatible (::a.b.c.d, deprecated but still parsed by some stacks).
+    if int(ip) >> 32 == 0 and int(ip) > 1:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+def is_blocked_address(address: str | IPAddress) -> bool:
+    """True for loopback, private, link-local, CGNAT, multicast, reserved and the like."""
+    ip = ipaddress.ip_address(address) if isinstance(address, str) else address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.scope_id:
+            return True
+        inner = _embedded_ipv4(ip)
+        if inner is not None and is_blocked_address(inner):
+            return True
+    if (
+        ip.is_loopback
+        or ip.is_private
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or not ip.is_global
+    ):
+        return True
+    return any(ip in net for net in _EXTRA_BLOCKED if net.version == ip.version)
+
+
+async def resolve(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to (an IP literal resolves to itself)."""
+    try:
+        return [str(ipaddress.ip_address(host.strip("[]")))]
+    except ValueError:
+        pass
+    infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    seen: list[str] = []
+    for info in infos:
+        address = str(info[4][0]).split("%", 1)[0]  # drop an IPv6 zone index
+        if address not in seen:
+            seen.append(address)
+    return seen
+
+
+async def check_host(host: str, port: int, *, allow_private: bool) -> list[str]:
+    """Resolve ``host`` and return its addresses, or raise BlockedAddressError.
+
+    Every resolved address must be public: a name that resolves to one public and one
+    private address is refused, since the connection could go to either.
+    """
+    addresses = await resolve(host, port)
+    if not allow_private:
+        for address in addresses:
+            if is_blocked_address(address):
+                raise BlockedAddressError(host, address)
+    return addresses
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """An httpcore backend that checks the resolved address and connects to that address.
+
+    TLS still verifies the certificate against the URL's host name: httpcore passes the
+    origin's host as the server name to ``start_tls``, not the address we connect to.
+    """
+
+    def __init__(self, *, allow_private: bool) -> None:
+        self.allow_private = allow_private
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            with anyio.fail_after(timeout):
+                addresses = await check_host(host, port, allow_private=self.allow_private)
+        except TimeoutError:
+            raise httpcore.ConnectTimeout(f"resolving {host} timed out") from None
+        except OSError as exc:  # socket.gaierror: no such name
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from None
+        last_error: Exception | None = None
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
+            except httpcore.ConnectError as exc:
+                last_error = exc
+        raise last_error or httpcore.ConnectError(f"no address for {host}")
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise BlockedAddressError(path, "unix socket")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport with its connection pool built on :class:`GuardedBackend`."""
+
+    def __init__(self, *, allow_private: bool, limits: httpx.Limits | None = None) -> None:
+        limits = limits or httpx.Limits(max_connections=20, max_keepalive_connections=10)
+        super().__init__(trust_env=False, limits=limits)
+        # Rebuilt with our backend; httpx does not take a network backend itself.
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=GuardedBackend(allow_private=allow_private),
+        )
+
+
+def guarded_client(*, allow_private: bool, **kwargs: Any) -> httpx.AsyncClient:
+    """An httpx client whose every connection (redirects included) passes the guard.
+
+    Proxies from the environment are ignored: a proxy would make the connection go to
+    the proxy's address and the real destination would escape the check.
+    """
+    return httpx.AsyncClient(
+        transport=GuardedTransport(allow_private=allow_private), trust_env=False, **kwargs
+    )
