@@ -100,7 +100,9 @@ def status_counts(dsn: str) -> dict[str, int]:
 class LocalServer:
     """A threaded HTTP server on 127.0.0.1 whose behaviour a test sets per request."""
 
-    def __init__(self, handle: Callable[[BaseHTTPRequestHandler, bytes], tuple[int, dict[str, str], bytes]]) -> None:
+    def __init__(
+        self, handle: Callable[[BaseHTTPRequestHandler, bytes], tuple[int, dict[str, str], bytes]]
+    ) -> None:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -145,7 +147,9 @@ class Site:
         self.server = LocalServer(self._handle)
         self.url = self.server.url
 
-    def _handle(self, req: BaseHTTPRequestHandler, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def _handle(
+        self, req: BaseHTTPRequestHandler, body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
         with self.lock:
             self.hits[req.path] = self.hits.get(req.path, 0) + 1
         if req.path.startswith("/redirect"):
@@ -166,7 +170,9 @@ class Receiver:
         self.server = LocalServer(self._handle)
         self.url = self.server.url + "/callback"
 
-    def _handle(self, req: BaseHTTPRequestHandler, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def _handle(
+        self, req: BaseHTTPRequestHandler, body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
         record = {
             "headers": {k.lower(): v for k, v in req.headers.items()},
             "body": body,

@@ -88,7 +88,9 @@ class UsageHandler:
 
     async def run(self, ctx: JobContext, params: Any) -> HandlerResult:
         for _ in range(params.calls):
-            await ctx.record_llm_usage("test-model", params.tokens, params.tokens, params.cost_cents)
+            await ctx.record_llm_usage(
+                "test-model", params.tokens, params.tokens, params.cost_cents
+            )
         for _ in range(params.actions):
             await ctx.count_action()
         url = await ctx.save_artifact("screenshot", "final.png", "image/png", b"\x89PNG fake")
@@ -108,7 +110,9 @@ class HumanHandler:
 
     async def run(self, ctx: JobContext, params: Any) -> HandlerResult:
         answer = await ctx.wait_for_human(
-            "2fa", {"hint": "enter the code"}, screenshot=b"\x89PNG wall",
+            "2fa",
+            {"hint": "enter the code"},
+            screenshot=b"\x89PNG wall",
             timeout_seconds=params.timeout_seconds,
         )
         return HandlerResult(result_data={"action": answer.action, "code": answer.code})

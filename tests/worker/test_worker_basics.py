@@ -27,7 +27,9 @@ def test_http_check_job_completes_with_status_url_and_title(
     assert row["completed_at"] is not None
     statuses = [e["to_status"] for e in events(database_url, job_id) if e["to_status"]]
     assert statuses == ["pending", "queued", "running", "completed"]
-    steps = [e["metadata"]["step"] for e in events(database_url, job_id) if e["event_type"] == "progress"]
+    steps = [
+        e["metadata"]["step"] for e in events(database_url, job_id) if e["event_type"] == "progress"
+    ]
     assert steps == ["navigating", "checked"]
     worker_id = worker.wait_event("worker_registered")["worker_id"]
     assert row["worker_id"] == worker_id

@@ -172,7 +172,7 @@ SET status = CASE WHEN c.submitted THEN 'awaiting_review' ELSE 'pending' END,
     scheduled_at = now(),
     status_message = %(message)s,
     error_details = jsonb_build_object(
-        'reason', %(reason)s, 'worker_id', j.worker_id,
+        'reason', %(reason)s::text, 'worker_id', j.worker_id,
         'execution_attempt_id', j.execution_attempt_id, 'submission_evidence', c.submitted),
     paused_at = NULL
 FROM cur c
@@ -211,7 +211,7 @@ SET status = d.next_status,
     error_details = jsonb_build_object(
         'reason', 'stale_heartbeat', 'worker_id', d.worker_id,
         'execution_attempt_id', d.execution_attempt_id,
-        'last_heartbeat', d.last_heartbeat, 'recovered_by', %(recovered_by)s,
+        'last_heartbeat', d.last_heartbeat, 'recovered_by', %(recovered_by)s::text,
         'submission_evidence', d.submitted),
     status_message = CASE d.next_status
         WHEN 'awaiting_review' THEN 'worker lost after the form may have been submitted'
