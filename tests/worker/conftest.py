@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -42,17 +43,27 @@ def plugin_path(tmp_path: Path) -> str:
 @pytest.fixture
 def start_worker(
     gh_process: Callable[..., GhProcess], database_url: str, plugin_path: str
-) -> Callable[..., GhProcess]:
-    """Start ``ghosthands work`` on the test database; returns once it claims jobs."""
+) -> Iterator[Callable[..., GhProcess]]:
+    """Start ``ghosthands work`` on the test database; returns once it claims jobs.
+
+    Workers are stopped here, before the test database is dropped under them.
+    """
+    started: list[GhProcess] = []
 
     def start(dsn: str | None = None, wait: bool = True, **env: str) -> GhProcess:
         settings = {**FAST, "DATABASE_URL": dsn or database_url, "PYTHONPATH": plugin_path, **env}
         proc = gh_process("work", **settings)
+        started.append(proc)
         if wait:
             proc.wait_event("role_ready", timeout=30)
         return proc
 
-    return start
+    yield start
+    for proc in started:
+        if proc.proc.poll() is None:
+            proc.send(signal.SIGTERM)
+    for proc in started:
+        proc.stop()
 
 
 def status_port(proc: GhProcess) -> int:
