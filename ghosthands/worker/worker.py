@@ -277,6 +277,15 @@ class Worker:
                     log.warning("claim_failed", error=_short(exc), attempt=failures)
                     await anyio.sleep(min(5.0, 0.1 * 2**failures))
                     continue
+                if claimed and not self.claiming:
+                    # The drain began while the claim was in flight: give them back.
+                    await self._final_write(
+                        lambda specs=[c.spec for c in claimed]: self.queue.release(
+                            specs, reason="worker_drain", message="claimed as the drain began"
+                        )
+                    )
+                    log.info("claim_returned", job_ids=[str(c.spec.id) for c in claimed])
+                    break
                 for job in claimed:
                     handle = RunningJob(job.spec)
                     self.running[job.spec.id] = handle
