@@ -135,6 +135,7 @@ def health(url: str | None, timeout: float, deep: bool) -> None:
         sys.exit(1)
     click.echo(f"healthy: {url} answered 200")
 
+
 from ghosthands.keys_cli import keys  # noqa: E402
 
 main.add_command(keys)

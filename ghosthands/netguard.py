@@ -15,8 +15,10 @@ Use :func:`guarded_client` for httpx; the browser shares :func:`check_host` /
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterable
 from typing import Any
 
@@ -163,15 +165,21 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One verified TLS context per process: building one reads the CA bundle (slow)."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 class GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport with its connection pool built on :class:`GuardedBackend`."""
 
     def __init__(self, *, allow_private: bool, limits: httpx.Limits | None = None) -> None:
+        # httpx does not take a network backend, so the pool is built here instead of by
+        # AsyncHTTPTransport.__init__ (whose other methods only use ``self._pool``).
         limits = limits or httpx.Limits(max_connections=20, max_keepalive_connections=10)
-        super().__init__(trust_env=False, limits=limits)
-        # Rebuilt with our backend; httpx does not take a network backend itself.
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=_ssl_context(),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,

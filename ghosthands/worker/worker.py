@@ -17,6 +17,7 @@ final write is fenced, the job is someone else's now and the runner just stops.
 from __future__ import annotations
 
 import enum
+import logging
 import os
 import socket
 import time
@@ -124,6 +125,8 @@ class Worker:
         self.sender = CallbackSender(self.queue, settings, on_result=self.metrics.callback_result)
         self.status_server = StatusServer(self, settings.worker_host, settings.worker_port)
         set_static_field("worker_id", self.worker_id)
+        # One line per outbound request is noise at the worker's volume; errors still show.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
 
     # -- lifecycle --------------------------------------------------------------------
 

@@ -18,6 +18,8 @@ from ghosthands.jobs.errors import ErrorCode
 
 class SlowInput(msgspec.Struct):
     seconds: float = 1.0
+    #: How long the first attempt (retry_count 0) sleeps instead, when set.
+    first_attempt_seconds: float | None = None
 
 
 class SlowHandler:
@@ -28,10 +30,13 @@ class SlowHandler:
     needs_browser: ClassVar[bool] = False
 
     async def run(self, ctx: JobContext, params: Any) -> HandlerResult:
-        await ctx.progress("sleeping", seconds=params.seconds)
-        await anyio.sleep(params.seconds)
+        seconds = params.seconds
+        if params.first_attempt_seconds is not None and ctx.job.retry_count == 0:
+            seconds = params.first_attempt_seconds
+        await ctx.progress("sleeping", seconds=seconds)
+        await anyio.sleep(seconds)
         await ctx.progress("woke")
-        return HandlerResult(result_data={"slept": params.seconds}, summary="slept")
+        return HandlerResult(result_data={"slept": seconds}, summary="slept")
 
 
 class SubmitInput(msgspec.Struct):
