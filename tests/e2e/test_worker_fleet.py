@@ -18,7 +18,6 @@ from ghosthands.handlers.base import JobSpec
 from ghosthands.jobs.queue import JobQueue
 from ghosthands.jobs.states import JobStatus
 from tests.support import GhProcess, wait_until
-from tests.worker.conftest import plugin_path, site, start_worker  # noqa: F401 - fixtures
 from tests.worker.helpers import Site, events, execute, insert_job, job, status_counts
 
 
@@ -120,7 +119,8 @@ def test_kill_9_jobs_are_recovered_by_the_others_and_late_writes_are_fenced(
         10,
         "submission reported",
     )
-    others = [start_worker(**fast) for _ in range(2)]
+    for _ in range(2):
+        start_worker(**fast)
     more = [
         insert_job(database_url, job_type="test_slow", input_data={"seconds": 0.5})
         for _ in range(4)

@@ -67,7 +67,7 @@ def test_sigterm_releases_an_unfinished_job_at_once_to_another_worker(
         ("queued", "running"),
         ("running", "completed"),
     ]
-    released = [e for e in events(database_url, job_id) if e["from_status"] == "running"][0]
+    released = next(e for e in events(database_url, job_id) if e["from_status"] == "running")
     assert released["actor"] == first.wait_event("worker_registered")["worker_id"]
     assert _registry_status(database_url, first) == "offline"
 
