@@ -73,8 +73,11 @@ def is_blocked_address(address: str | IPAddress) -> bool:
         if ip.scope_id:
             return True
         inner = _embedded_ipv4(ip)
-        if inner is not None and is_blocked_address(inner):
-            return True
+        if inner is not None:
+            if ip.ipv4_mapped is not None or ip in _NAT64:
+                return is_blocked_address(inner)  # the packet goes to ``inner``
+            if is_blocked_address(inner):
+                return True
     if (
         ip.is_loopback
         or ip.is_private

@@ -394,7 +394,7 @@ class Worker:
                 status = JobStatus.AWAITING_REVIEW
             if status not in (JobStatus.COMPLETED, JobStatus.AWAITING_REVIEW):
                 status = JobStatus.AWAITING_REVIEW
-            ok = await self._final_write(
+            answered, ok = await self._final_write(
                 lambda: self.queue.complete(
                     job,
                     status=status,
@@ -408,15 +408,15 @@ class Worker:
                 self.jobs_completed += 1
                 self.metrics.jobs_completed.inc()
                 log.info("job_completed", status=status.value)
-            elif ok is False:
+            elif answered:
                 log.warning("job_final_write_fenced", outcome="completed")
         elif outcome is Outcome.FAILED:
             await self._record_failure(handle, value)
         elif outcome is Outcome.HUMAN_CANCELLED:
-            ok = await self._final_write(lambda: self.queue.cancel(job, str(value)))
+            _, ok = await self._final_write(lambda: self.queue.cancel(job, str(value)))
             log.info("job_cancelled", by="human", recorded=bool(ok))
         elif value is StopReason.RELEASE:
-            released = await self._final_write(
+            _, released = await self._final_write(
                 lambda: self.queue.release(
                     [job],
                     reason="worker_drain",
@@ -440,7 +440,7 @@ class Worker:
     async def _record_failure(self, handle: RunningJob, failure: JobFailure) -> None:
         job = handle.spec
         retryable = is_retryable(failure)
-        result = await self._final_write(
+        answered, result = await self._final_write(
             lambda: self.queue.fail(
                 job,
                 code=failure.code.value,
@@ -451,9 +451,8 @@ class Worker:
             )
         )
         if result is None:
-            return
-        if result is False:
-            log.warning("job_final_write_fenced", outcome="failed")
+            if answered:
+                log.warning("job_final_write_fenced", outcome="failed")
             return
         fields = {"error_code": failure.code.value, "error": failure.message[:300]}
         if result.status is JobStatus.PENDING:
@@ -471,9 +470,10 @@ class Worker:
             self.metrics.jobs_failed.labels(code=failure.code.value).inc()
             log.warning("job_failed", retryable=retryable, **fields)
 
-    async def _final_write(self, write: Callable[[], Awaitable[T]]) -> T | bool | None:
-        """Run ``write`` until the database answers. Returns its result, ``False`` when
-        the write was fenced (a falsy result), ``None`` when the database stayed down."""
+    async def _final_write(self, write: Callable[[], Awaitable[T]]) -> tuple[bool, T | None]:
+        """Run ``write`` until the database answers: ``(True, result)`` (a falsy result
+        means the write was fenced), or ``(False, None)`` when the database stayed down
+        past FINISH_RETRY_SECONDS (stale recovery then takes the job over)."""
         deadline = time.monotonic() + FINISH_RETRY_SECONDS
         delay = 0.1
         while True:
@@ -482,12 +482,12 @@ class Worker:
             except DB_ERRORS as exc:
                 if time.monotonic() >= deadline:
                     log.error("job_final_write_failed", error=_short(exc))
-                    return None
+                    return False, None
                 log.warning("job_final_write_retry", error=_short(exc))
                 await anyio.sleep(delay)
                 delay = min(2.0, delay * 2)
                 continue
-            return result if result else False
+            return True, result
 
     # -- events, heartbeats, recovery ------------------------------------------------
 
