@@ -104,3 +104,28 @@ def test_classification() -> None:
     for exc, code, retryable in cases:
         failure = classify(exc)
         assert (failure.code, is_retryable(failure)) == (code, retryable), exc
+
+
+async def test_heartbeat_stops_a_cancelled_job_when_no_notification_came(
+    worker: Worker, database_url: str
+) -> None:
+    from ghosthands.worker.context import StopReason
+    from tests.worker.helpers import execute
+
+    job_id = insert_job(database_url, job_type="test_slow", input_data={"seconds": 30})
+    handle = await _claim(worker)
+    worker.running[handle.spec.id] = handle
+    results: list[tuple[Outcome, Any]] = []
+
+    async def run() -> None:
+        results.append(await worker._execute(handle))
+
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tg:
+            worker._services = tg  # the listener is not running: only the heartbeat can tell
+            tg.start_soon(run)
+            while status_of(database_url, job_id) != "running":
+                await anyio.sleep(0.02)
+            execute(database_url, "UPDATE gh_automation_jobs SET status = 'cancelled'")
+            await worker._heartbeat_once()
+    assert results == [(Outcome.STOPPED, StopReason.CANCELLED)]

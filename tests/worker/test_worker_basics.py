@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 
 import httpx
@@ -268,3 +269,38 @@ def test_status_server_health_drain_and_metrics(
     assert "gh_worker_jobs_completed_total 1.0" in metrics
     assert "gh_worker_active_jobs 0.0" in metrics
     assert "gh_worker_heartbeat_age_seconds" in metrics
+
+
+def test_repeated_heartbeat_failures_stop_claiming_until_they_land_again(
+    start_worker: Callable[..., GhProcess], database_url: str
+) -> None:
+    import uuid
+    from urllib.parse import urlsplit, urlunsplit
+
+    from tests.worker.helpers import execute
+
+    role = f"gh_limited_{uuid.uuid4().hex[:8]}"
+    execute(database_url, f"CREATE ROLE {role} LOGIN")
+    execute(database_url, f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}")
+    execute(database_url, f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role}")
+    parts = urlsplit(database_url)
+    limited_dsn = urlunsplit(parts._replace(netloc=f"{role}@{parts.hostname}:{parts.port}"))
+    try:
+        worker = start_worker(dsn=limited_dsn, GH_HEARTBEAT_SECONDS="0.2")
+        # Heartbeats now fail for real (the registry is no longer writable)...
+        execute(database_url, f"REVOKE INSERT, UPDATE ON gh_worker_registry FROM {role}")
+        worker.wait_event("claiming_suspended", timeout=10)
+        job_id = insert_job(database_url, job_type="test_slow", input_data={"seconds": 0})
+        port = status_port(worker)
+        assert httpx.get(f"http://127.0.0.1:{port}/worker/status").json()["claiming"] is False
+        wait_until(lambda: worker.find_event("heartbeat_failed") is not None, 5, "failures")
+        assert status_of(database_url, job_id) == "pending"
+        # ...and once they land again, claiming resumes by itself.
+        execute(database_url, f"GRANT INSERT, UPDATE ON gh_worker_registry TO {role}")
+        worker.wait_event("claiming_resumed", timeout=10)
+        wait_until(lambda: status_of(database_url, job_id) == "completed", 10, "claimed again")
+        worker.send(signal.SIGTERM)
+        assert worker.wait(timeout=10) == 0
+    finally:
+        execute(database_url, f"DROP OWNED BY {role}")
+        execute(database_url, f"DROP ROLE {role}")
