@@ -39,16 +39,17 @@ async def test_claim_order_priority_then_age_and_not_before_scheduled_at(
     db: Database, database_url: str
 ) -> None:
     future = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
-    ids = insert_jobs(
-        database_url,
-        [
+    # One transaction each, so created_at (the age tie-break) differs.
+    ids = [
+        insert_job(database_url, **fields)
+        for fields in (
             {"priority": 5},  # 0
             {"priority": 1},  # 1
             {"priority": 5},  # 2 (younger than 0)
             {"priority": 1, "scheduled_at": future},  # 3: not due
             {"priority": 9},  # 4
-        ],
-    )
+        )
+    ]
     queue = JobQueue(db, "w-1")
     claimed = await queue.claim(10, worker_prefix="w", preferred_grace_seconds=30)
     assert [c.spec.id for c in claimed] == [ids[1], ids[0], ids[2], ids[4]]

@@ -47,7 +47,7 @@ def test_sigterm_releases_an_unfinished_job_at_once_to_another_worker(
     first.send(signal.SIGTERM)
     signalled = time.monotonic()
     assert first.wait(timeout=5) == 0
-    assert time.monotonic() - signalled < 1 + 1.5
+    assert time.monotonic() - signalled < 1 + 2.5  # drain limit + process exit
     first.wait_event("job_released", job_id=str(job_id))
     second_id = second.wait_event("worker_registered")["worker_id"]
     second.wait_event("job_claimed", timeout=5, job_id=str(job_id))
