@@ -7,79 +7,53 @@ Everything here lives in two task groups owned by :meth:`Worker.run`:
 - *jobs*: the claim loop and one task per claimed job — this group is what the drain
   waits for.
 
-A job's life in this process: claimed (``queued``, new execution attempt id) →
-``running`` → the handler runs inside a cancel scope (cancellation, drain release and
-lost ownership cancel it) and a hard ``timeout_seconds`` scope → one fenced final write
-(completed / retry / failed / released), retried through short database outages. If the
-final write is fenced, the job is someone else's now and the runner just stops.
+Claiming is one statement (``JobQueue.claim``); running a claimed job is
+:class:`~ghosthands.worker.runner.JobRunner`'s.
 """
 
 from __future__ import annotations
 
-import enum
+import functools
 import logging
 import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Callable
 
 import anyio
 import anyio.abc
-import psycopg
 
 from ghosthands import __version__
 from ghosthands.callbacks.sender import CallbackSender
 from ghosthands.config import Settings
 from ghosthands.db.pool import Database
-from ghosthands.handlers.base import BrowserProvider, Handler, HandlerResult, JobFailure
+from ghosthands.handlers.base import BrowserProvider
 from ghosthands.handlers.registry import HandlerRegistry, default_registry
-from ghosthands.jobs.budgets import job_tier
-from ghosthands.jobs.errors import ErrorCode, retry_delay_seconds
+from ghosthands.jobs.errors import ErrorCode
 from ghosthands.jobs.queue import JobQueue
 from ghosthands.jobs.states import JobStatus
 from ghosthands.logs import get_logger, log_context, set_static_field
-from ghosthands.worker.classify import classify, is_retryable
-from ghosthands.worker.context import (
-    HumanCancelled,
-    JobFenced,
-    RunningJob,
-    StopReason,
-    WorkerJobContext,
-)
+from ghosthands.worker.context import RunningJob, StopReason
 from ghosthands.worker.dispatch import JOB_CREATED, JobEvent, Listener
 from ghosthands.worker.metrics import WorkerMetrics
+from ghosthands.worker.runner import DB_ERRORS, JobRunner, write_through_outage
 from ghosthands.worker.status import ActiveJob, StatusServer, WorkerStatus
 
 log = get_logger(__name__)
-
-T = TypeVar("T")
 
 #: Consecutive failed heartbeats after which the worker stops claiming new jobs.
 MAX_HEARTBEAT_FAILURES = 3
 #: Part of the drain window kept for releasing unfinished jobs (the supervisor allows
 #: one second past the drain limit before it aborts).
 RELEASE_RESERVE_SECONDS = 0.5
-#: How long a final write is retried through a database outage before it is left to
-#: stale recovery.
-FINISH_RETRY_SECONDS = 30.0
 #: Statuses whose events may have put a row in the callback outbox.
 _CALLBACK_STATUSES = frozenset({"completed", "failed", "cancelled", "paused", "awaiting_review"})
-#: Errors that mean "the database is unreachable right now", not "a bug".
-DB_ERRORS = (psycopg.Error, OSError)
 
 
 def new_worker_id(prefix: str) -> str:
     """A fresh id per process run: ``<prefix>-<12 hex>``."""
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-class Outcome(enum.Enum):
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    STOPPED = "stopped"
-    HUMAN_CANCELLED = "human_cancelled"
 
 
 class Worker:
@@ -105,8 +79,6 @@ class Worker:
         self.claiming = True
         self.claims_suspended = False  # heartbeats failing
         self.heartbeat_failures = 0
-        self.jobs_completed = 0
-        self.jobs_failed = 0
         self.status_port: int | None = None
         self.host = socket.gethostname()
         self._claim_wake = anyio.Event()
@@ -121,6 +93,13 @@ class Worker:
             on_job_event=self._on_job_event,
             on_connected=self._on_listener_connected,
             ping_seconds=max(1.0, settings.poll_seconds),
+        )
+        self.runner = JobRunner(
+            queue=self.queue,
+            registry=self.registry,
+            settings=settings,
+            metrics=self.metrics,
+            browser=browser,
         )
         self.sender = CallbackSender(self.queue, settings, on_result=self.metrics.callback_result)
         self.status_server = StatusServer(self, settings.worker_host, settings.worker_port)
@@ -162,7 +141,9 @@ class Worker:
                 services.cancel_scope.cancel()
         finally:
             await self.db.close()
-        log.info("worker_stopped", completed=self.jobs_completed, failed=self.jobs_failed)
+        log.info(
+            "worker_stopped", completed=self.runner.jobs_completed, failed=self.runner.jobs_failed
+        )
 
     async def _register(self, shutdown: anyio.Event) -> bool:
         """Appear in the registry (retrying while the database is down), then recover."""
@@ -282,9 +263,13 @@ class Worker:
                     continue
                 if claimed and not self.claiming:
                     # The drain began while the claim was in flight: give them back.
-                    await self._final_write(
-                        lambda specs=[c.spec for c in claimed]: self.queue.release(
-                            specs, reason="worker_drain", message="claimed as the drain began"
+                    specs = [c.spec for c in claimed]
+                    await write_through_outage(
+                        functools.partial(
+                            self.queue.release,
+                            specs,
+                            reason="worker_drain",
+                            message="claimed as the drain began",
                         )
                     )
                     log.info("claim_returned", job_ids=[str(c.spec.id) for c in claimed])
@@ -314,180 +299,13 @@ class Worker:
             with log_context(
                 job_id=str(job.id), execution_attempt_id=str(job.execution_attempt_id)
             ):
-                outcome, value = await self._execute(handle)
-                handle.finishing = True
-                with anyio.CancelScope(shield=True):
-                    await self._finish(handle, outcome, value)
+                await self.runner.run(handle)
         finally:
             self.running.pop(job.id, None)
             self.metrics.active_jobs.set(len(self.running))
-            self.metrics.job_duration.observe(time.monotonic() - handle.started)
             self._job_done.set()
             self._claim_wake.set()
             self.sender.wake()
-
-    async def _execute(self, handle: RunningJob) -> tuple[Outcome, Any]:
-        """Run the handler; return what happened (never raises for the job's sake)."""
-        job = handle.spec
-        result: Any = None
-        failure: JobFailure | None = None
-        with anyio.CancelScope() as scope:
-            handle.scope = scope
-            if handle.stop_reason is not None:
-                scope.cancel()
-            try:
-                if not await self.queue.mark_running(job):
-                    raise JobFenced("mark_running")
-                log.info("job_started", job_type=job.job_type)
-                handler = self.registry.get(job.job_type)
-                params = self.registry.decode_input(handler, job.input_data)
-                with anyio.CancelScope(
-                    deadline=anyio.current_time() + job.timeout_seconds
-                ) as limit:
-                    handle.limit = limit
-                    result = await self._call_handler(handler, handle, params)
-                if limit.cancelled_caught:
-                    failure = JobFailure(
-                        ErrorCode.TIMEOUT,
-                        f"the job ran past its timeout of {job.timeout_seconds}s",
-                        details={"timeout_seconds": job.timeout_seconds},
-                    )
-                elif not isinstance(result, HandlerResult):
-                    raise TypeError(f"handler returned {type(result).__name__}, not HandlerResult")
-            except JobFenced:
-                if handle.stop_reason is None:
-                    handle.stop_reason = StopReason.LOST
-            except HumanCancelled as exc:
-                return Outcome.HUMAN_CANCELLED, str(exc)
-            except Exception as exc:
-                failure = classify(exc)
-                if failure.code == ErrorCode.INTERNAL_ERROR:
-                    log.exception("job_handler_error", error=failure.message)
-        if handle.stop_reason is not None:
-            return Outcome.STOPPED, handle.stop_reason
-        if failure is not None:
-            return Outcome.FAILED, failure
-        return Outcome.SUCCEEDED, result
-
-    async def _call_handler(self, handler: Handler, handle: RunningJob, params: Any) -> Any:
-        if not handler.needs_browser:
-            return await handler.run(WorkerJobContext(handle, self.queue, self.settings), params)
-        if self.browser is None:
-            raise JobFailure(
-                ErrorCode.INTERNAL_ERROR,
-                f"job type {handler.job_type!r} needs a browser and this worker has none "
-                "(no browser provider configured)",
-                retryable=False,
-            )
-        async with self.browser.session(handle.spec) as browser:
-            ctx = WorkerJobContext(handle, self.queue, self.settings, browser)
-            return await handler.run(ctx, params)
-
-    async def _finish(self, handle: RunningJob, outcome: Outcome, value: Any) -> None:
-        """The run's one final write, fenced, retried through short outages."""
-        job = handle.spec
-        if outcome is Outcome.SUCCEEDED:
-            result: HandlerResult = value
-            try:
-                status = JobStatus(result.final_status)
-            except ValueError:
-                status = JobStatus.AWAITING_REVIEW
-            if status not in (JobStatus.COMPLETED, JobStatus.AWAITING_REVIEW):
-                status = JobStatus.AWAITING_REVIEW
-            answered, ok = await self._final_write(
-                lambda: self.queue.complete(
-                    job,
-                    status=status,
-                    result_data=result.result_data,
-                    summary=result.summary,
-                    final_mode=result.final_mode,
-                    tier=_tier(job.input_data),
-                )
-            )
-            if ok:
-                self.jobs_completed += 1
-                self.metrics.jobs_completed.inc()
-                log.info("job_completed", status=status.value)
-            elif answered:
-                log.warning("job_final_write_fenced", outcome="completed")
-        elif outcome is Outcome.FAILED:
-            await self._record_failure(handle, value)
-        elif outcome is Outcome.HUMAN_CANCELLED:
-            _, ok = await self._final_write(lambda: self.queue.cancel(job, str(value)))
-            log.info("job_cancelled", by="human", recorded=bool(ok))
-        elif value is StopReason.RELEASE:
-            _, released = await self._final_write(
-                lambda: self.queue.release(
-                    [job],
-                    reason="worker_drain",
-                    message=f"released by draining worker {self.worker_id}",
-                )
-            )
-            for job_id, status in released or []:
-                self.metrics.jobs_released.inc()
-                log.warning(
-                    "job_released", job_id=str(job_id), status=status.value, reason="worker_drain"
-                )
-        elif value is StopReason.CANCELLED:
-            log.info(
-                "job_cancelled",
-                by="request",
-                after_seconds=round(time.monotonic() - handle.started, 3),
-            )
-        else:
-            log.warning("job_lost", reason="fenced: recovered or taken by another attempt")
-
-    async def _record_failure(self, handle: RunningJob, failure: JobFailure) -> None:
-        job = handle.spec
-        retryable = is_retryable(failure)
-        answered, result = await self._final_write(
-            lambda: self.queue.fail(
-                job,
-                code=failure.code.value,
-                message=failure.message,
-                details=failure.details,
-                retryable=retryable,
-                delay_seconds=retry_delay_seconds(job.retry_count),
-            )
-        )
-        if result is None:
-            if answered:
-                log.warning("job_final_write_fenced", outcome="failed")
-            return
-        fields = {"error_code": failure.code.value, "error": failure.message[:300]}
-        if result.status is JobStatus.PENDING:
-            self.metrics.jobs_retried.inc()
-            log.warning(
-                "job_retry_scheduled",
-                retry_count=result.retry_count,
-                scheduled_at=str(result.scheduled_at),
-                **fields,
-            )
-        elif result.status is JobStatus.AWAITING_REVIEW:
-            log.warning("job_needs_review", reason="submission evidence", **fields)
-        else:
-            self.jobs_failed += 1
-            self.metrics.jobs_failed.labels(code=failure.code.value).inc()
-            log.warning("job_failed", retryable=retryable, **fields)
-
-    async def _final_write(self, write: Callable[[], Awaitable[T]]) -> tuple[bool, T | None]:
-        """Run ``write`` until the database answers: ``(True, result)`` (a falsy result
-        means the write was fenced), or ``(False, None)`` when the database stayed down
-        past FINISH_RETRY_SECONDS (stale recovery then takes the job over)."""
-        deadline = time.monotonic() + FINISH_RETRY_SECONDS
-        delay = 0.1
-        while True:
-            try:
-                result = await write()
-            except DB_ERRORS as exc:
-                if time.monotonic() >= deadline:
-                    log.error("job_final_write_failed", error=_short(exc))
-                    return False, None
-                log.warning("job_final_write_retry", error=_short(exc))
-                await anyio.sleep(delay)
-                delay = min(2.0, delay * 2)
-                continue
-            return True, result
 
     # -- events, heartbeats, recovery ------------------------------------------------
 
@@ -570,8 +388,8 @@ class Worker:
             version=__version__,
             current_jobs=len(self.running),
             max_jobs=self.settings.max_concurrent_jobs,
-            jobs_completed=self.jobs_completed,
-            jobs_failed=self.jobs_failed,
+            jobs_completed=self.runner.jobs_completed,
+            jobs_failed=self.runner.jobs_failed,
             metadata={"status_port": self.status_port} if self.status_port else {},
         )
 
@@ -629,10 +447,6 @@ class Worker:
 
     def metrics_text(self) -> bytes:
         return self.metrics.render()
-
-
-def _tier(input_data: dict[str, Any]) -> str:
-    return job_tier(input_data).value
 
 
 def _short(exc: BaseException) -> str:

@@ -19,7 +19,8 @@ from ghosthands.jobs.errors import ErrorCode
 from ghosthands.netguard import BlockedAddressError
 from ghosthands.worker.classify import classify, is_retryable
 from ghosthands.worker.context import RunningJob
-from ghosthands.worker.worker import Outcome, Worker
+from ghosthands.worker.runner import Outcome
+from ghosthands.worker.worker import Worker
 from tests.worker.helpers import insert_job, status_of
 from tests.worker.plugin_handlers import NeedsBrowserHandler, SlowHandler
 
@@ -60,7 +61,7 @@ async def test_timeout_seconds_is_a_hard_limit(worker: Worker, database_url: str
     # The schema allows no less than 30 s; the limit itself is what is under test.
     handle.spec = msgspec.structs.replace(handle.spec, timeout_seconds=1)
     with anyio.fail_after(5):
-        outcome, failure = await worker._execute(handle)
+        outcome, failure = await worker.runner.execute(handle)
     assert outcome is Outcome.FAILED
     assert isinstance(failure, JobFailure) and failure.code is ErrorCode.TIMEOUT
     assert is_retryable(failure)
@@ -71,10 +72,10 @@ async def test_browser_handlers_get_the_providers_session(
 ) -> None:
     job_id = insert_job(database_url, job_type="test_browser")
     handle = await _claim(worker)
-    outcome, result = await worker._execute(handle)
+    outcome, result = await worker.runner.execute(handle)
     assert outcome is Outcome.SUCCEEDED and result.result_data == {"browser": "'the-browser'"}
     assert worker.browser.sessions == [f"open {job_id}", f"close {job_id}"]  # type: ignore[union-attr]
-    await worker._finish(handle, outcome, result)
+    await worker.runner.finish(handle, outcome, result)
     assert status_of(database_url, job_id) == "completed"
 
 
@@ -118,7 +119,7 @@ async def test_heartbeat_stops_a_cancelled_job_when_no_notification_came(
     results: list[tuple[Outcome, Any]] = []
 
     async def run() -> None:
-        results.append(await worker._execute(handle))
+        results.append(await worker.runner.execute(handle))
 
     with anyio.fail_after(10):
         async with anyio.create_task_group() as tg:
