@@ -171,6 +171,8 @@ class Worker:
         self.claiming = False
         self.state = "draining"
         self._drain_started = time.monotonic()
+        # UNLISTEN new-job wake-ups; gh_job_event stays until the running jobs are done,
+        # since a cancellation must still reach them while they finish.
         self.listener.unlisten(JOB_CREATED)
         self._claim_wake.set()
         self._heartbeat_wake.set()  # tell the registry now

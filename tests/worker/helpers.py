@@ -125,8 +125,11 @@ class LocalServer:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 256  # many workers connect at once; no dropped SYNs
+
         self.handle = handle
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.port = int(self.httpd.server_address[1])
         self.url = f"http://127.0.0.1:{self.port}"
