@@ -127,6 +127,9 @@ async def test_heartbeat_stops_a_cancelled_job_when_no_notification_came(
             tg.start_soon(run)
             while status_of(database_url, job_id) != "running":
                 await anyio.sleep(0.02)
-            execute(database_url, "UPDATE gh_automation_jobs SET status = 'cancelled'")
+            # In a thread: the runner's own transaction must be free to commit meanwhile.
+            await anyio.to_thread.run_sync(
+                execute, database_url, "UPDATE gh_automation_jobs SET status = 'cancelled'"
+            )
             await worker._heartbeat_once()
     assert results == [(Outcome.STOPPED, StopReason.CANCELLED)]
