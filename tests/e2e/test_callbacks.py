@@ -151,14 +151,12 @@ def test_private_and_metadata_addresses_are_refused_when_not_allowed(
         callback_url="http://169.254.169.254/latest/meta-data/",
     )
     check = insert_job(database_url, job_type="http_check", target_url=f"{site.url}/page/x")
-    wait_until(
-        lambda: (
-            all(r["given_up_at"] is not None for r in _outbox(database_url))
-            and len(_outbox(database_url)) == 2
-        ),
-        15,
-        "callbacks refused",
-    )
+
+    def both_refused() -> bool:
+        rows = _outbox(database_url)  # one read: both rows seen in the same state
+        return len(rows) == 2 and all(r["given_up_at"] is not None for r in rows)
+
+    wait_until(both_refused, 15, "callbacks refused")
     for row in _outbox(database_url):
         assert str(row["last_error"]).startswith("blocked_address"), row["last_error"]
         assert row["delivered_at"] is None
