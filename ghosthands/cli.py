@@ -136,10 +136,8 @@ def health(url: str | None, timeout: float, deep: bool) -> None:
     click.echo(f"healthy: {url} answered 200")
 
 
-from ghosthands.browser.keys_commands import keys as _keys  # noqa: E402
-
-main.add_command(_keys)
-
-from ghosthands.jobs_cli import jobs  # noqa: E402  (registered last, like every command group)
+from ghosthands.jobs_cli import jobs  # noqa: E402  (command groups live in their own modules)
+from ghosthands.keys_cli import keys  # noqa: E402
 
 main.add_command(jobs)
+main.add_command(keys)

@@ -243,6 +243,11 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("poll_seconds", ("GH_POLL_SECONDS",), _float_range(0.05, 300), 5.0),
     _Field("api_drain_seconds", ("GH_API_DRAIN_SECONDS",), _float_range(0, 600), 5.0),
     _Field("worker_drain_seconds", ("GH_WORKER_DRAIN_SECONDS",), _float_range(0, 3600), 30.0),
+    _Field("affinity_grace_seconds", ("GH_AFFINITY_GRACE_SECONDS",), _float_range(0, 86400), 30.0),
+    _Field("hitl_timeout_seconds", ("GH_HITL_TIMEOUT_SECONDS",), _float_range(1, 86400), 900.0),
+    _Field("callback_timeout_seconds", ("GH_CALLBACK_TIMEOUT_SECONDS",), _float_range(1, 120), 10),
+    _Field("callback_backoff_seconds", ("GH_CALLBACK_BACKOFF_SECONDS",), _float_range(0, 600), 5),
+    _Field("callback_max_attempts", ("GH_CALLBACK_MAX_ATTEMPTS",), _int_range(1, 100), 15),
     _Field("google_api_key", ("GOOGLE_API_KEY",), _nonempty, None, secret=True),
     _Field("openai_api_key", ("OPENAI_API_KEY",), _nonempty, None, secret=True),
     _Field("anthropic_api_key", ("ANTHROPIC_API_KEY",), _nonempty, None, secret=True),
@@ -305,6 +310,14 @@ class Settings:
     poll_seconds: float = 5.0
     api_drain_seconds: float = 5.0
     worker_drain_seconds: float = 30.0
+    #: A job with worker_affinity 'preferred' waits this long for its target worker.
+    affinity_grace_seconds: float = 30.0
+    #: How long a paused job waits for a human before failing with hitl_timeout.
+    hitl_timeout_seconds: float = 900.0
+    callback_timeout_seconds: float = 10.0
+    #: First retry delay of a callback; doubles per attempt (capped at an hour).
+    callback_backoff_seconds: float = 5.0
+    callback_max_attempts: int = 15
     google_api_key: str | None = None
     openai_api_key: str | None = None
     anthropic_api_key: str | None = None

@@ -92,3 +92,19 @@ class KeyRing:
 
     def decrypt_text(self, blob: bytes, context: str) -> str:
         return self.decrypt(blob, context.encode()).decode()
+
+
+def resume_password_context(job_id: object) -> str:
+    """Associated data binding a password given through /valet/resume to its job."""
+    return f"resume:{job_id}:password"
+
+
+def open_resume_password(ring: KeyRing | None, job_id: object, sealed_b64: str) -> str:
+    """The password a person gave through /valet/resume, sealed by the API."""
+    if ring is None:
+        raise DecryptionError("a password was given but GH_ENCRYPTION_KEY is not set here")
+    try:
+        sealed = base64.b64decode(sealed_b64, validate=True)
+    except ValueError:
+        raise DecryptionError("the sealed password is not base64") from None
+    return ring.decrypt_text(sealed, resume_password_context(job_id))

@@ -35,6 +35,7 @@ from ghosthands.api.schemas import (
     to_struct,
 )
 from ghosthands.api.services import Services, check_urls, duplicate, not_found
+from ghosthands.crypto import resume_password_context
 from ghosthands.jobs.budgets import JOB_BUDGET_CENTS, QUALITY_TIER, Quality
 from ghosthands.jobs.states import JobStatus
 from ghosthands.jobs.submissions import DuplicateIdempotencyKey, InvalidState, JobNotFound, NewJob
@@ -129,11 +130,6 @@ async def valet_task(call: Call[ValetTaskRequest, None]) -> Response:
     return await _submit(services, job)
 
 
-def resume_context(job_id: uuid.UUID) -> str:
-    """Associated data binding an encrypted resume password to its job."""
-    return f"resume:{job_id}:password"
-
-
 async def valet_resume(call: Call[ValetResumeRequest, None]) -> Response:
     """Store the human's answer in ``resume_ref`` and announce it (``resume_requested``).
 
@@ -159,7 +155,7 @@ async def valet_resume(call: Call[ValetResumeRequest, None]) -> Response:
                 code="encryption_unavailable",
             )
         assert body.password is not None
-        sealed = services.keyring.encrypt_text(body.password, resume_context(job_id))
+        sealed = services.keyring.encrypt_text(body.password, resume_password_context(job_id))
         ref["password_enc"] = base64.b64encode(sealed).decode()
         ref["key_id"] = services.keyring.primary_id
         if body.username is not None:

@@ -21,13 +21,14 @@ from msgspec import Meta, Struct, field
 from ghosthands.api.decoding import Check, FieldError, HttpUrl
 from ghosthands.jobs.budgets import Quality, Tier
 from ghosthands.jobs.states import JobStatus
-from ghosthands.jobs.types import KNOWN_JOB_TYPES
+from ghosthands.jobs.types import KNOWN_JOB_TYPES, accepted_job_types
 
 
 def _known_job_type(value: Any) -> str | None:
-    if value in KNOWN_JOB_TYPES:
+    known = accepted_job_types()
+    if value in known:
         return None
-    return f"unknown job type {str(value)[:64]!r}; known types: {', '.join(KNOWN_JOB_TYPES)}"
+    return f"unknown job type {str(value)[:64]!r}; known types: {', '.join(known)}"
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

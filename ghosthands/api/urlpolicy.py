@@ -11,6 +11,8 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
+from ghosthands.netguard import is_blocked_address
+
 
 def is_private_host(url: str) -> bool:
     """True when the URL's host is localhost or a non-public IP literal."""
@@ -25,6 +27,4 @@ def is_private_host(url: str) -> bool:
         address = ipaddress.ip_address(int(host) if host.isdigit() else host)
     except ValueError:
         return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return not address.is_global
+    return is_blocked_address(address)

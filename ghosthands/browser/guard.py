@@ -3,7 +3,7 @@
 Chromium is launched with this loopback forward proxy as its only way out
 (``--proxy-server``; Playwright adds ``<-loopback>`` so loopback is proxied too). For
 each connection the proxy resolves the host, refuses it when any resolved address is
-blocked (:func:`ghosthands.browser.addresses.blocked_reason`), and otherwise connects to
+blocked (:func:`ghosthands.netguard.blocked_reason`), and otherwise connects to
 exactly the address it checked, so a DNS answer cannot change between check and use.
 
 Why a proxy and not ``context.route("**/*")``: Playwright never calls route handlers for
@@ -32,8 +32,8 @@ from urllib.parse import urlsplit
 import anyio
 import anyio.abc
 
-from ghosthands.browser.addresses import blocked_reason
 from ghosthands.logs import get_logger
+from ghosthands.netguard import blocked_reason
 
 log = get_logger(__name__)
 

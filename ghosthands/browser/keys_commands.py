@@ -1,4 +1,4 @@
-"""``ghosthands keys generate|rotate``: credential-encryption key management.
+"""``ghosthands keys rotate``: re-encrypt stored credentials under the newest key.
 
 Rotation: put the new key first in ``GH_ENCRYPTION_KEY`` (``new,old``), run
 ``ghosthands keys rotate`` (re-encrypts every credential and saved session under the new
@@ -13,21 +13,10 @@ import anyio
 import click
 
 from ghosthands.config import EX_CONFIG, ConfigError, load_settings
-from ghosthands.crypto import KeyRing, generate_key
+from ghosthands.crypto import KeyRing
 
 
-@click.group("keys")
-def keys() -> None:
-    """Manage GH_ENCRYPTION_KEY (credentials and saved browser sessions)."""
-
-
-@keys.command("generate")
-def generate() -> None:
-    """Print a new random key for GH_ENCRYPTION_KEY (base64, 32 bytes)."""
-    click.echo(generate_key())
-
-
-@keys.command("rotate")
+@click.command("rotate")
 @click.option("--batch-size", default=100, show_default=True, help="Rows per transaction.")
 def rotate(batch_size: int) -> None:
     """Re-encrypt every stored credential and session under the first key."""

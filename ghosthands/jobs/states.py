@@ -26,6 +26,10 @@ TERMINAL: frozenset[JobStatus] = frozenset(
 )
 #: A worker holds these: they carry a heartbeat and an execution attempt.
 ACTIVE: frozenset[JobStatus] = frozenset({JobStatus.QUEUED, JobStatus.RUNNING})
+#: Statuses in which a live runner owns the job: every runner write is fenced on these
+#: plus the execution attempt id. ``paused`` is included because the runner stays alive,
+#: heartbeating, while it waits for a human.
+WORKER_HELD: frozenset[JobStatus] = ACTIVE | {JobStatus.PAUSED}
 CANCELLABLE: frozenset[JobStatus] = frozenset(
     {JobStatus.PENDING, JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.PAUSED}
 )
@@ -48,7 +52,13 @@ TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
         }
     ),
     JobStatus.PAUSED: frozenset(
-        {JobStatus.RUNNING, JobStatus.PENDING, JobStatus.FAILED, JobStatus.CANCELLED}
+        {
+            JobStatus.RUNNING,
+            JobStatus.PENDING,
+            JobStatus.AWAITING_REVIEW,  # stale recovery with submission evidence
+            JobStatus.FAILED,
+            JobStatus.CANCELLED,
+        }
     ),
     JobStatus.AWAITING_REVIEW: frozenset(
         {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED}
@@ -63,3 +73,10 @@ TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
 def can_transition(src: JobStatus, dst: JobStatus) -> bool:
     """True when a job may move from ``src`` to ``dst``."""
     return dst in TRANSITIONS[src]
+
+
+#: Progress steps that are evidence the application form was (or was being) submitted.
+#: A job with such an event in its current attempt is never re-run blindly: recovery and
+#: retries send it to ``awaiting_review``. The SQL side of this definition is
+#: ``gh_job_submission_evidence`` in migration 0002 (a test compares the two).
+SUBMISSION_STEPS: tuple[str, ...] = ("submitting", "submitted")

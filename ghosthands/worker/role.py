@@ -6,41 +6,54 @@ from collections.abc import Callable
 
 import anyio
 
+from ghosthands.browser.credentials import CredentialStore
+from ghosthands.browser.lazy import LazyChromium
 from ghosthands.config import Settings
+from ghosthands.crypto import KeyRing
 from ghosthands.db.pool import Database
-from ghosthands.logs import get_logger
-
-log = get_logger(__name__)
+from ghosthands.handlers.base import BrowserProvider
+from ghosthands.handlers.registry import HandlerRegistry
+from ghosthands.worker.worker import Worker
 
 
 class WorkerRole:
-    """Connects to PostgreSQL and serves until shutdown.
+    """The seam the supervisor drives: ``run`` until shutdown then drain; ``abort``.
 
-    Claiming, running, heartbeats and recovery are added by the worker package; this
-    class is the seam the supervisor drives.
+    ``browser`` is the provider that handlers with ``needs_browser`` get their
+    ``ctx.browser`` from. By default it is the worker's own Chromium, launched on the
+    first job that needs it (:class:`ghosthands.browser.lazy.LazyChromium`).
     """
 
     name = "worker"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        registry: HandlerRegistry | None = None,
+        browser: BrowserProvider | None = None,
+    ) -> None:
         settings.require("database_url")
         self.settings = settings
         self.drain_seconds = settings.worker_drain_seconds
         self.db = Database(settings, pool_size=settings.worker_pool_size, name="worker")
+        self._own_browser: LazyChromium | None = None
+        if browser is None:
+            store = (
+                CredentialStore(self.db, KeyRing(settings.encryption_keys))
+                if settings.encryption_keys
+                else None
+            )
+            browser = self._own_browser = LazyChromium(settings, store)
+        self.worker = Worker(settings, self.db, registry=registry, browser=browser)
 
     async def run(self, shutdown: anyio.Event, ready: Callable[[str], None]) -> None:
-        await self.db.open()
-        try:
-            listener = await self.db.connect_direct()
-            try:
-                await listener.execute("LISTEN gh_job_created")
-                ready("listening for jobs")
-                await shutdown.wait()
-                await listener.execute("UNLISTEN *")
-            finally:
-                await listener.close()
-        finally:
-            await self.db.close()
+        if self._own_browser is None:
+            await self.worker.run(shutdown, ready)
+            return
+        async with self._own_browser:
+            await self.worker.run(shutdown, ready)
 
     async def abort(self) -> None:
-        """Nothing to release yet."""
+        """Second signal or drain overrun: give every held job back to the queue now."""
+        await self.worker.abort()

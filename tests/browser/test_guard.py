@@ -17,12 +17,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ghosthands.browser.addresses import blocked_reason, classify_address
 from ghosthands.browser.guard import NetworkPolicy
 from ghosthands.browser.provider import ChromiumProvider
 from ghosthands.handlers.base import HandlerResult, JobFailure
 from ghosthands.handlers.scrape import ScrapeHandler
 from ghosthands.jobs.errors import ErrorCode
+from ghosthands.netguard import blocked_reason, classify_address
 from ghosthands.sample_site.server import SiteServer
 from tests.browser.conftest import browser_settings
 

@@ -30,7 +30,7 @@ def test_dev_without_database_url_runs_and_cleans_up(
     gh_process: Callable[..., GhProcess], tmp_path: Path
 ) -> None:
     port = free_port()
-    proc = gh_process("dev", GH_API_PORT=str(port), XDG_DATA_HOME=str(tmp_path))
+    proc = gh_process("dev", GH_API_PORT=str(port), GH_WORKER_PORT="0", XDG_DATA_HOME=str(tmp_path))
     started = proc.wait_event("embedded_postgres_started", timeout=60)
     datadir = started["datadir"]
     proc.wait_event("dev_ready", timeout=60)

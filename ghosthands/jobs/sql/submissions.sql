@@ -81,37 +81,14 @@ LEFT JOIN LATERAL (
 ) AS page ON true;
 
 -- name: cancel_job
--- Cancel a job only if it is still cancellable (one conditional UPDATE: no read-then-write race) and queue its 'cancelled' callback in the same statement.
-WITH cancelled AS (
-    UPDATE gh_automation_jobs
-    SET status = 'cancelled', status_message = %(message)s, completed_at = now(),
-        resume_ref = NULL
-    WHERE id = %(id)s
-      AND (%(owner)s::uuid IS NULL OR user_id = %(owner)s::uuid)
-      AND status = ANY (%(cancellable)s::text[])
-    RETURNING *
-), callback AS (
-    INSERT INTO gh_callback_outbox (job_id, event, url, payload, include_service_key)
-    SELECT c.id, 'cancelled', c.callback_url,
-           jsonb_build_object(
-               'job_id', c.id,
-               'valet_task_id', c.valet_task_id,
-               'status', c.status,
-               'result_data', c.result_data,
-               'result_summary', c.result_summary,
-               'screenshot_url', c.screenshot_urls -> -1,
-               'error_code', c.error_code,
-               'error_message', c.status_message,
-               'cost', jsonb_build_object(
-                   'total_cost_usd', round(c.llm_cost_cents / 100.0, 6),
-                   'action_count', c.action_count,
-                   'total_tokens', c.total_tokens),
-               'completed_at', c.completed_at),
-           c.created_by = 'valet'
-    FROM cancelled c
-    WHERE c.callback_url IS NOT NULL
-)
-SELECT id, status, updated_at FROM cancelled;
+-- Cancel a job only if it is still cancellable (one conditional UPDATE: no read-then-write race); the 0002 trigger queues its callback.
+UPDATE gh_automation_jobs
+SET status = 'cancelled', status_message = %(message)s, completed_at = now(),
+    resume_ref = NULL
+WHERE id = %(id)s
+  AND (%(owner)s::uuid IS NULL OR user_id = %(owner)s::uuid)
+  AND status = ANY (%(cancellable)s::text[])
+RETURNING id, status, updated_at;
 
 -- name: retry_job
 -- Put a failed or cancelled job back to pending (one conditional UPDATE) and wake the workers.

@@ -1,0 +1,1 @@
+"""Callbacks to VALET: payload, Standard Webhooks signing, and the outbox sender."""

@@ -1,0 +1,352 @@
+-- The worker side of the jobs tables: claim, heartbeat, finish, release, recover,
+-- events, artifacts, usage, the worker registry and the callback outbox.
+-- Only ghosthands.jobs.queue.JobQueue runs these.
+--
+-- Fencing: every write a job's runner makes names the job AND its execution attempt id
+-- AND requires a status in %(held)s (ghosthands.jobs.states.WORKER_HELD). A runner whose
+-- job was recovered, cancelled or re-claimed matches no row, and its write is "fenced".
+
+-- name: set_actor
+-- Name the writer in the status-change events this transaction's trigger writes.
+SELECT set_config('gh.actor', %(actor)s, true);
+
+-- name: upsert_worker
+-- Register this worker run, or refresh its heartbeat, status and counters.
+INSERT INTO gh_worker_registry AS w
+    (worker_id, status, host, pid, version, current_jobs, max_jobs, jobs_completed,
+     jobs_failed, metadata)
+VALUES (%(worker_id)s, %(status)s, %(host)s, %(pid)s, %(version)s, %(current_jobs)s,
+        %(max_jobs)s, %(jobs_completed)s, %(jobs_failed)s, %(metadata)s)
+ON CONFLICT (worker_id) DO UPDATE SET
+    status = EXCLUDED.status,
+    current_jobs = EXCLUDED.current_jobs,
+    max_jobs = EXCLUDED.max_jobs,
+    jobs_completed = EXCLUDED.jobs_completed,
+    jobs_failed = EXCLUDED.jobs_failed,
+    metadata = w.metadata || EXCLUDED.metadata,
+    last_heartbeat = now();
+
+-- name: claim_jobs
+-- Claim up to %(limit)s due pending jobs for one worker, best first, in one statement.
+-- Order: priority (lower first), then age. Affinity: a job aimed at a worker
+-- (target_worker_id = this run's id or its prefix) is claimable by others only when
+-- 'any', or when 'preferred' and the target has not taken it within %(preferred_grace)s.
+WITH picked AS (
+    SELECT id
+    FROM gh_automation_jobs
+    WHERE status = 'pending'
+      AND (scheduled_at IS NULL OR scheduled_at <= now())
+      AND (
+          target_worker_id IS NULL
+          OR worker_affinity = 'any'
+          OR target_worker_id IN (%(worker_id)s, %(worker_prefix)s)
+          OR (worker_affinity = 'preferred'
+              AND greatest(created_at, coalesce(scheduled_at, created_at))
+                  <= now() - make_interval(secs => %(preferred_grace)s))
+      )
+    ORDER BY priority, created_at, id
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE gh_automation_jobs j
+SET status = 'queued',
+    worker_id = %(worker_id)s,
+    execution_attempt_id = gen_random_uuid(),
+    last_heartbeat = now(),
+    status_message = NULL
+FROM picked
+WHERE j.id = picked.id
+RETURNING j.id, j.job_type, j.user_id, j.target_url, j.task_description, j.input_data,
+          j.timeout_seconds, j.retry_count, j.max_retries, j.execution_attempt_id,
+          j.created_by, j.valet_task_id, j.metadata, j.priority, j.created_at;
+
+-- name: mark_running
+-- Fenced: the claimed job starts running.
+UPDATE gh_automation_jobs
+SET status = 'running', started_at = coalesce(started_at, now()), last_heartbeat = now(),
+    status_message = %(message)s
+WHERE id = %(job_id)s AND execution_attempt_id = %(attempt_id)s AND status = 'queued'
+RETURNING id;
+
+-- name: heartbeat_jobs
+-- Fenced: refresh the heartbeat of this worker's jobs; returns the ids still held.
+UPDATE gh_automation_jobs j
+SET last_heartbeat = now()
+FROM unnest(%(job_ids)s::uuid[], %(attempt_ids)s::uuid[]) AS h(job_id, attempt_id)
+WHERE j.id = h.job_id
+  AND j.execution_attempt_id = h.attempt_id
+  AND j.status = ANY(%(held)s)
+RETURNING j.id;
+
+-- name: insert_progress
+-- Fenced: record a progress event of the running attempt.
+INSERT INTO gh_job_events (job_id, event_type, message, metadata, actor)
+SELECT id, 'progress', %(message)s, %(metadata)s, %(actor)s
+FROM gh_automation_jobs
+WHERE id = %(job_id)s AND execution_attempt_id = %(attempt_id)s AND status = ANY(%(held)s)
+FOR SHARE
+RETURNING id;
+
+-- name: complete_job
+-- Fenced: the handler succeeded (completed, or awaiting_review when a human should check).
+-- The callback outbox row is written by trigger in this same transaction.
+WITH done AS (
+    UPDATE gh_automation_jobs
+    SET status = %(status)s,
+        result_data = %(result_data)s,
+        result_summary = %(summary)s,
+        final_mode = coalesce(%(final_mode)s, final_mode),
+        status_message = %(message)s,
+        error_code = NULL,
+        error_details = NULL,
+        completed_at = CASE WHEN %(status)s = 'completed' THEN now() END,
+        last_heartbeat = now()
+    WHERE id = %(job_id)s AND execution_attempt_id = %(attempt_id)s
+      AND status = ANY(%(held)s)
+    RETURNING id, user_id
+), counted AS (
+    INSERT INTO gh_user_usage AS u (user_id, period_start, tier, job_count)
+    SELECT user_id, date_trunc('month', now() AT TIME ZONE 'UTC')::date, %(tier)s, 1
+    FROM done
+    ON CONFLICT (user_id, period_start) DO UPDATE
+        SET job_count = u.job_count + 1, tier = EXCLUDED.tier, updated_at = now()
+)
+SELECT id FROM done;
+
+-- name: fail_job
+-- Fenced: the run failed. Submission evidence sends the job to a human; a retryable
+-- failure with retries left goes back to pending after %(delay)s seconds; else failed.
+WITH cur AS (
+    SELECT id, retry_count, max_retries,
+           gh_job_submission_evidence(id, execution_attempt_id) AS submitted
+    FROM gh_automation_jobs
+    WHERE id = %(job_id)s AND execution_attempt_id = %(attempt_id)s
+      AND status = ANY(%(held)s)
+    FOR UPDATE
+), decided AS (
+    SELECT id, submitted,
+           CASE WHEN submitted THEN 'awaiting_review'
+                WHEN %(retryable)s AND retry_count < max_retries THEN 'pending'
+                ELSE 'failed' END AS next_status
+    FROM cur
+)
+UPDATE gh_automation_jobs j
+SET status = d.next_status,
+    retry_count = j.retry_count + CASE WHEN d.next_status = 'pending' THEN 1 ELSE 0 END,
+    scheduled_at = CASE WHEN d.next_status = 'pending'
+                        THEN now() + make_interval(secs => %(delay)s)
+                        ELSE j.scheduled_at END,
+    error_code = %(code)s,
+    error_details = %(details)s || jsonb_build_object('submission_evidence', d.submitted),
+    status_message = %(message)s,
+    completed_at = CASE WHEN d.next_status = 'failed' THEN now() END,
+    last_heartbeat = now()
+FROM decided d
+WHERE j.id = d.id
+RETURNING j.id, j.status, j.retry_count, j.scheduled_at;
+
+-- name: cancel_job
+-- Fenced: the job is cancelled from inside its run (a human answered "cancel").
+UPDATE gh_automation_jobs
+SET status = 'cancelled', status_message = %(message)s, completed_at = now(),
+    resume_ref = NULL
+WHERE id = %(job_id)s AND execution_attempt_id = %(attempt_id)s AND status = ANY(%(held)s)
+RETURNING id;
+
+-- name: release_jobs
+-- Give a worker's held jobs back at once (drain, abort): pending and claimable now, or
+-- awaiting_review when the form may already have been submitted. Not counted as a retry.
+-- %(job_ids)s / %(attempt_ids)s restrict it to those attempts; NULL releases all of them.
+WITH cur AS (
+    SELECT id, gh_job_submission_evidence(id, execution_attempt_id) AS submitted
+    FROM gh_automation_jobs
+    WHERE worker_id = %(worker_id)s
+      AND status = ANY(%(held)s)
+      AND (%(job_ids)s::uuid[] IS NULL
+           OR (id, execution_attempt_id) IN (
+               SELECT * FROM unnest(%(job_ids)s::uuid[], %(attempt_ids)s::uuid[])))
+    FOR UPDATE
+)
+UPDATE gh_automation_jobs j
+SET status = CASE WHEN c.submitted THEN 'awaiting_review' ELSE 'pending' END,
+    scheduled_at = now(),
+    status_message = %(message)s,
+    error_details = jsonb_build_object(
+        'reason', %(reason)s::text, 'worker_id', j.worker_id,
+        'execution_attempt_id', j.execution_attempt_id, 'submission_evidence', c.submitted),
+    paused_at = NULL
+FROM cur c
+WHERE j.id = c.id
+RETURNING j.id, j.status;
+
+-- name: try_recovery_lock
+-- One worker at a time recovers stale jobs: a transaction-scoped advisory lock.
+SELECT pg_try_advisory_xact_lock(%(lock_key)s) AS locked;
+
+-- name: recover_stale_jobs
+-- Jobs whose runner stopped heartbeating: pending again (counted as a retry, reason in
+-- error_details), failed when out of retries, awaiting_review on submission evidence.
+WITH stale AS (
+    SELECT id, retry_count, max_retries, worker_id, execution_attempt_id, last_heartbeat,
+           gh_job_submission_evidence(id, execution_attempt_id) AS submitted
+    FROM gh_automation_jobs
+    WHERE status = ANY(%(held)s)
+      AND coalesce(last_heartbeat, updated_at) < now() - make_interval(secs => %(stale_seconds)s)
+    ORDER BY last_heartbeat
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+), decided AS (
+    SELECT stale.*,
+           CASE WHEN submitted THEN 'awaiting_review'
+                WHEN retry_count < max_retries THEN 'pending'
+                ELSE 'failed' END AS next_status
+    FROM stale
+)
+UPDATE gh_automation_jobs j
+SET status = d.next_status,
+    retry_count = j.retry_count + CASE WHEN d.next_status = 'pending' THEN 1 ELSE 0 END,
+    scheduled_at = CASE WHEN d.next_status = 'pending' THEN now() ELSE j.scheduled_at END,
+    error_code = CASE WHEN d.next_status = 'awaiting_review' THEN j.error_code
+                      ELSE %(code)s END,
+    error_details = jsonb_build_object(
+        'reason', 'stale_heartbeat', 'worker_id', d.worker_id,
+        'execution_attempt_id', d.execution_attempt_id,
+        'last_heartbeat', d.last_heartbeat, 'recovered_by', %(recovered_by)s::text,
+        'submission_evidence', d.submitted),
+    status_message = CASE d.next_status
+        WHEN 'awaiting_review' THEN 'worker lost after the form may have been submitted'
+        WHEN 'pending' THEN 'worker lost; job released for another attempt'
+        ELSE 'worker lost and no retries left' END,
+    completed_at = CASE WHEN d.next_status = 'failed' THEN now() END,
+    paused_at = NULL
+FROM decided d
+WHERE j.id = d.id
+RETURNING j.id, j.status, d.worker_id AS lost_worker_id, d.submitted;
+
+-- name: mark_stale_workers_offline
+-- Workers that stopped heartbeating are offline in the registry.
+UPDATE gh_worker_registry
+SET status = 'offline'
+WHERE status <> 'offline'
+  AND last_heartbeat < now() - make_interval(secs => %(stale_seconds)s)
+RETURNING worker_id;
+
+-- name: save_artifact
+-- Fenced: store a file for the job and list its URL on the job.
+WITH job AS (
+    UPDATE gh_automation_jobs
+    SET screenshot_urls = CASE WHEN %(kind)s = 'screenshot'
+                               THEN screenshot_urls || to_jsonb(%(url)s::text)
+                               ELSE screenshot_urls END,
+        artifact_urls = CASE WHEN %(kind)s <> 'screenshot'
+                             THEN artifact_urls || to_jsonb(%(url)s::text)
+                             ELSE artifact_urls END
+    WHERE id = %(job_id)s AND execution_attempt_id = %(attempt_id)s
+      AND status = ANY(%(held)s)
+    RETURNING id
+)
+INSERT INTO gh_artifacts (id, job_id, kind, name, content_type, size_bytes, content)
+SELECT %(artifact_id)s, id, %(kind)s, %(name)s, %(content_type)s, %(size)s, %(content)s
+FROM job
+RETURNING id;
+
+-- name: record_llm_usage
+-- Fenced: add one model call's price and tokens to the job and, atomically, to the
+-- user's usage for the current (UTC) month. Returns both running totals.
+WITH job AS (
+    UPDATE gh_automation_jobs
+    SET llm_cost_cents = llm_cost_cents + %(cost_cents)s,
+        total_tokens = total_tokens + %(tokens)s
+    WHERE id = %(job_id)s AND execution_attempt_id = %(attempt_id)s
+      AND status = ANY(%(held)s)
+    RETURNING id, user_id, llm_cost_cents
+), usage AS (
+    INSERT INTO gh_user_usage AS u (user_id, period_start, tier, cost_cents, total_tokens)
+    SELECT user_id, date_trunc('month', now() AT TIME ZONE 'UTC')::date, %(tier)s,
+           %(cost_cents)s, %(tokens)s
+    FROM job
+    ON CONFLICT (user_id, period_start) DO UPDATE
+        SET cost_cents = u.cost_cents + EXCLUDED.cost_cents,
+            total_tokens = u.total_tokens + EXCLUDED.total_tokens,
+            tier = EXCLUDED.tier,
+            updated_at = now()
+    RETURNING cost_cents
+)
+SELECT job.llm_cost_cents AS job_cost_cents, usage.cost_cents AS month_cost_cents
+FROM job, usage;
+
+-- name: count_actions
+-- Fenced: add browser actions to the job; returns the new count.
+UPDATE gh_automation_jobs
+SET action_count = action_count + %(n)s
+WHERE id = %(job_id)s AND execution_attempt_id = %(attempt_id)s AND status = ANY(%(held)s)
+RETURNING action_count;
+
+-- name: pause_job
+-- Fenced: the running job waits for a human (the needs_human callback row is written
+-- by trigger in this transaction).
+UPDATE gh_automation_jobs
+SET status = 'paused', interaction_type = %(interaction_type)s,
+    interaction_data = %(interaction_data)s, paused_at = now(), resume_ref = NULL,
+    status_message = %(message)s, last_heartbeat = now()
+WHERE id = %(job_id)s AND execution_attempt_id = %(attempt_id)s AND status = 'running'
+RETURNING id;
+
+-- name: take_resume
+-- Fenced: when a human has answered, take (and clear) the answer and run again.
+WITH answered AS (
+    SELECT id, resume_ref
+    FROM gh_automation_jobs
+    WHERE id = %(job_id)s AND execution_attempt_id = %(attempt_id)s
+      AND status = 'paused' AND resume_ref IS NOT NULL
+    FOR UPDATE
+)
+UPDATE gh_automation_jobs j
+SET status = 'running', resume_ref = NULL, paused_at = NULL, last_heartbeat = now(),
+    status_message = 'resumed by a human'
+FROM answered a
+WHERE j.id = a.id
+RETURNING a.resume_ref;
+
+-- name: job_state
+-- The status and attempt of one job (to tell "cancelled" from "recovered" when fenced).
+SELECT status, execution_attempt_id, resume_ref IS NOT NULL AS has_resume
+FROM gh_automation_jobs
+WHERE id = %(job_id)s;
+
+-- name: claim_callbacks
+-- Take up to %(limit)s due outbox rows; the lease (next_attempt_at moved ahead) keeps
+-- other workers off them while this one delivers, even across its crash.
+WITH due AS (
+    SELECT id
+    FROM gh_callback_outbox
+    WHERE delivered_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= now()
+    ORDER BY next_attempt_at
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE gh_callback_outbox o
+SET attempts = o.attempts + 1,
+    next_attempt_at = now() + make_interval(secs => %(lease_seconds)s)
+FROM due
+WHERE o.id = due.id
+RETURNING o.id, o.job_id, o.event, o.url, o.payload, o.include_service_key, o.attempts;
+
+-- name: callback_delivered
+-- The receiver acknowledged this attempt.
+UPDATE gh_callback_outbox
+SET delivered_at = now(), last_status_code = %(status_code)s, last_error = NULL
+WHERE id = %(id)s AND attempts = %(attempts)s AND delivered_at IS NULL;
+
+-- name: callback_retry_later
+-- This attempt failed: try again after %(delay)s seconds.
+UPDATE gh_callback_outbox
+SET next_attempt_at = now() + make_interval(secs => %(delay)s),
+    last_status_code = %(status_code)s, last_error = %(error)s
+WHERE id = %(id)s AND attempts = %(attempts)s AND delivered_at IS NULL;
+
+-- name: callback_give_up
+-- Stop trying (refused address or too many attempts); the row stays for audit.
+UPDATE gh_callback_outbox
+SET given_up_at = now(), last_status_code = %(status_code)s, last_error = %(error)s
+WHERE id = %(id)s AND attempts = %(attempts)s AND delivered_at IS NULL;

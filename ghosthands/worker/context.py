@@ -1,0 +1,225 @@
+"""One running job as the worker tracks it, and the JobContext its handler uses."""
+
+from __future__ import annotations
+
+import enum
+import math
+import time
+from typing import Any
+
+import anyio
+import msgspec
+
+from ghosthands.config import Settings
+from ghosthands.crypto import DecryptionError, KeyRing, open_resume_password
+from ghosthands.handlers.base import HumanResolution, JobFailure, JobSpec
+from ghosthands.jobs.budgets import (
+    JOB_BUDGET_CENTS,
+    MONTHLY_BUDGET_CENTS,
+    action_limit,
+    job_quality,
+    job_tier,
+)
+from ghosthands.jobs.errors import ErrorCode
+from ghosthands.jobs.queue import JobQueue
+from ghosthands.logs import get_logger
+
+log = get_logger(__name__)
+
+
+class StopReason(enum.StrEnum):
+    """Why a runner was stopped from outside its handler."""
+
+    CANCELLED = "cancelled"  # the job was cancelled (API); its status says so already
+    LOST = "lost"  # a write was fenced: recovered or re-claimed elsewhere
+    RELEASE = "release"  # the worker is draining and the job did not finish in time
+
+
+class JobFenced(Exception):
+    """A write of this run was rejected: the job is no longer this attempt's to change."""
+
+
+class HumanCancelled(Exception):
+    """The person answering a pause chose to cancel the job."""
+
+
+class RunningJob:
+    """The worker's handle on one claimed job: its spec and how to stop or wake it."""
+
+    def __init__(self, spec: JobSpec) -> None:
+        self.spec = spec
+        self.started = time.monotonic()
+        self.stop_reason: StopReason | None = None
+        self.scope: anyio.CancelScope | None = None
+        #: The hard ``timeout_seconds`` limit; suspended while waiting for a human.
+        self.limit: anyio.CancelScope | None = None
+        self.resume = anyio.Event()
+        self.paused = False
+        #: Set once the run's outcome is decided: outside stops no longer apply.
+        self.finishing = False
+
+    def stop(self, reason: StopReason) -> None:
+        """Cancel the handler (idempotent; the first reason wins)."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+            log.info("job_stopping", job_id=str(self.spec.id), reason=reason.value)
+        if self.scope is not None:
+            self.scope.cancel()
+
+    def wake(self) -> None:
+        """Something happened to the job (resume requested, reconnect): look again."""
+        self.resume.set()
+
+
+class WorkerJobContext:
+    """:class:`~ghosthands.handlers.base.JobContext` backed by fenced JobQueue writes."""
+
+    def __init__(
+        self, handle: RunningJob, queue: JobQueue, settings: Settings, browser: Any = None
+    ) -> None:
+        self.handle = handle
+        self.job = handle.spec
+        self.queue = queue
+        self.settings = settings
+        self.browser = browser
+
+    def _fenced(self, what: str) -> JobFenced:
+        log.warning("job_write_fenced", job_id=str(self.job.id), write=what)
+        self.handle.stop(StopReason.LOST)
+        return JobFenced(f"{what}: job {self.job.id} is no longer held by this attempt")
+
+    async def progress(self, step: str, message: str = "", **data: Any) -> None:
+        if not await self.queue.insert_progress(self.job, step, message, data):
+            raise self._fenced("progress")
+
+    async def save_artifact(self, kind: str, name: str, content_type: str, content: bytes) -> str:
+        url = await self.queue.save_artifact(self.job, kind, name, content_type, content)
+        if url is None:
+            raise self._fenced("save_artifact")
+        return url
+
+    async def wait_for_human(
+        self,
+        interaction_type: str,
+        interaction_data: dict[str, Any],
+        screenshot: bytes | None = None,
+        timeout_seconds: float | None = None,
+    ) -> HumanResolution:
+        if screenshot is not None:
+            await self.save_artifact(
+                "screenshot", f"{interaction_type}.png", "image/png", screenshot
+            )
+        if not await self.queue.pause(
+            self.job, interaction_type, interaction_data, f"waiting for a human: {interaction_type}"
+        ):
+            raise self._fenced("pause")
+        timeout = timeout_seconds or self.settings.hitl_timeout_seconds
+        log.info("job_paused", job_id=str(self.job.id), interaction_type=interaction_type)
+        answer = await self._wait_for_answer(timeout)
+        if answer is None:
+            raise JobFailure(
+                ErrorCode.HITL_TIMEOUT,
+                f"nobody answered the {interaction_type} pause within {timeout:g}s",
+                details={"interaction_type": interaction_type},
+                retryable=False,
+            )
+        fields = {k: v for k, v in answer.items() if k in _RESOLUTION_FIELDS and v is not None}
+        if answer.get("password_enc"):
+            # Sealed by the API; opened only here, handed to the page, never logged.
+            ring = KeyRing(self.settings.encryption_keys) if self.settings.encryption_keys else None
+            try:
+                fields["password"] = open_resume_password(
+                    ring, self.job.id, str(answer["password_enc"])
+                )
+            except DecryptionError as exc:
+                raise JobFailure(
+                    ErrorCode.LOGIN_REQUIRED,
+                    f"the credentials given could not be opened: {exc}",
+                    retryable=False,
+                ) from None
+        resolution = msgspec.convert(fields, HumanResolution, strict=False)
+        log.info("job_resumed", job_id=str(self.job.id), action=resolution.action)
+        if resolution.action == "cancel":
+            raise HumanCancelled(resolution.note or "cancelled by a human")
+        return resolution
+
+    async def _wait_for_answer(self, limit_seconds: float) -> dict[str, Any] | None:
+        """Wait for ``resume_requested`` (NOTIFY, with a poll as backstop)."""
+        # The job's own time limit stops while a person is thinking.
+        limit = self.handle.limit
+        remaining = math.inf
+        if limit is not None:
+            remaining = limit.deadline - anyio.current_time()
+            limit.deadline = math.inf
+        self.handle.paused = True
+        try:
+            with anyio.move_on_after(limit_seconds):
+                while True:
+                    self.handle.resume = anyio.Event()  # before looking: no missed wake-up
+                    answer = await self.queue.take_resume(self.job)
+                    if answer is not None:
+                        return answer
+                    with anyio.move_on_after(self.settings.poll_seconds):
+                        await self.handle.resume.wait()
+            return None
+        finally:
+            self.handle.paused = False
+            if limit is not None:
+                limit.deadline = anyio.current_time() + max(remaining, 0.0)
+
+    async def record_llm_usage(
+        self, model: str, input_tokens: int, output_tokens: int, cost_cents: float
+    ) -> None:
+        tier = job_tier(self.job.input_data)
+        totals = await self.queue.record_llm_usage(
+            self.job, cost_cents=cost_cents, tokens=input_tokens + output_tokens, tier=tier.value
+        )
+        if totals is None:
+            raise self._fenced("record_llm_usage")
+        log.info(
+            "llm_usage",
+            job_id=str(self.job.id),
+            model=model,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cost_cents=cost_cents,
+            job_cost_cents=totals.job_cost_cents,
+        )
+        quality = job_quality(self.job.input_data)
+        job_budget = JOB_BUDGET_CENTS[quality]
+        if totals.job_cost_cents > job_budget:
+            raise JobFailure(
+                ErrorCode.BUDGET_EXCEEDED,
+                f"job spent {totals.job_cost_cents:.2f}¢ of its {job_budget}¢ "
+                f"{quality.value} budget",
+                details={"job_cost_cents": totals.job_cost_cents, "budget_cents": job_budget},
+                retryable=False,
+            )
+        month_budget = MONTHLY_BUDGET_CENTS[tier]
+        if totals.month_cost_cents > month_budget:
+            raise JobFailure(
+                ErrorCode.BUDGET_EXCEEDED,
+                f"user spent {totals.month_cost_cents:.2f}¢ of the {month_budget}¢ "
+                f"monthly {tier.value} budget",
+                details={
+                    "month_cost_cents": totals.month_cost_cents,
+                    "budget_cents": month_budget,
+                },
+                retryable=False,
+            )
+
+    async def count_action(self, n: int = 1) -> None:
+        total = await self.queue.count_actions(self.job, n)
+        if total is None:
+            raise self._fenced("count_action")
+        limit = action_limit(self.job.job_type)
+        if total > limit:
+            raise JobFailure(
+                ErrorCode.ACTION_LIMIT_EXCEEDED,
+                f"{total} actions exceed the limit of {limit} for {self.job.job_type}",
+                details={"action_count": total, "limit": limit},
+                retryable=False,
+            )
+
+
+_RESOLUTION_FIELDS = frozenset(HumanResolution.__struct_fields__)
