@@ -134,3 +134,8 @@ def health(url: str | None, timeout: float, deep: bool) -> None:
         click.echo(f"unhealthy: {url} answered {response.status_code}")
         sys.exit(1)
     click.echo(f"healthy: {url} answered 200")
+
+
+from ghosthands.deploy.cli import deploy as _deploy_group  # noqa: E402
+
+main.add_command(_deploy_group)
