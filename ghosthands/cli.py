@@ -136,6 +136,6 @@ def health(url: str | None, timeout: float, deep: bool) -> None:
     click.echo(f"healthy: {url} answered 200")
 
 
-from ghosthands.deploy.cli import deploy as _deploy_group  # noqa: E402
+from ghosthands.deploy.cli import register as _register_deploy_commands  # noqa: E402
 
-main.add_command(_deploy_group)
+_register_deploy_commands(main)
