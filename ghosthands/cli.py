@@ -139,3 +139,7 @@ def health(url: str | None, timeout: float, deep: bool) -> None:
 from ghosthands.deploy.cli import register as _register_deploy_commands  # noqa: E402
 
 _register_deploy_commands(main)
+
+from ghosthands.jobs_cli import jobs as _jobs_group  # noqa: E402
+
+main.add_command(_jobs_group)
