@@ -7,6 +7,7 @@ An operator's command that sits with the deploy tooling; the rule and its SQL li
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import anyio
 import click
@@ -24,12 +25,18 @@ from ghosthands.config import EX_CONFIG, ConfigError, load_settings
     help="A held job whose heartbeat is older than this is stuck (GH_STALE_SECONDS).",
 )
 @click.option("--apply", is_flag=True, help="Change the jobs (without it: only list them).")
-def recover(stale_seconds: int, apply: bool) -> None:
+@click.option(
+    "--env-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Read DATABASE_URL from this KEY=VALUE file (e.g. /opt/ghosthands/.env).",
+)
+def recover(stale_seconds: int, apply: bool, env_file: Path | None) -> None:
     """Put queued/running jobs with a stale heartbeat back to pending."""
     from ghosthands.jobs import recovery
 
     try:
-        settings = load_settings()
+        settings = load_settings(env_file=env_file)
         settings.require("database_url")
     except ConfigError as exc:
         click.echo(str(exc), err=True)

@@ -65,12 +65,23 @@ def release_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
         if not wheel.name.startswith(("ghosthands-2.", "ghosthands-3.")):
             os.link(wheel, bad2 / wheel.name)
     _build_wheel(bad2, work, "2.0.0", broken=True, deps=False)
+    upto2 = work / "up-to-2"
+    upto2.mkdir()
+    for wheel in good.iterdir():
+        if not wheel.name.startswith("ghosthands-3."):
+            os.link(wheel, upto2 / wheel.name)
     return work
 
 
 @pytest.fixture(scope="session")
 def wheelhouse(release_wheels: Path) -> Path:
     return release_wheels / "good"
+
+
+@pytest.fixture(scope="session")
+def healthy_wheelhouse(release_wheels: Path) -> Path:
+    """1.0.0 and 2.0.0 only, so ``latest`` is a good release."""
+    return release_wheels / "up-to-2"
 
 
 @pytest.fixture(scope="session")

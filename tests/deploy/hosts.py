@@ -117,3 +117,28 @@ class Host:
             runtime = self.runtime()
             runtime.stop("worker")
             runtime.stop("api")
+
+
+def hosts_file(path: Path, hosts: list[Host]) -> Path:
+    blocks = []
+    for host in hosts:
+        env = host.env()
+        blocks.append(
+            "[[host]]\n"
+            f'name = "{host.root.name}"\n'
+            f'dir = "{host.root}"\n'
+            f'health_url = "{host.base_url}/health"\n'
+            "env = { "
+            + ", ".join(
+                f'{k} = "{env[k]}"'
+                for k in (
+                    "GH_DEPLOY_RUNTIME",
+                    "GH_DEPLOY_WHEELHOUSE",
+                    "GH_DEPLOY_HEALTH_TIMEOUT",
+                    "GH_DEPLOY_SETTLE_SECONDS",
+                )
+            )
+            + " }\n"
+        )
+    path.write_text("\n".join(blocks))
+    return path

@@ -11,35 +11,10 @@ from pathlib import Path
 import httpx
 
 from ghosthands.deploy.webhooks import sign
-from tests.deploy.hosts import Host
+from tests.deploy.hosts import Host, hosts_file
 from tests.support import GhProcess, free_port, wait_until
 
 SECRET = "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
-
-
-def hosts_file(path: Path, hosts: list[Host]) -> Path:
-    blocks = []
-    for host in hosts:
-        env = host.env()
-        blocks.append(
-            "[[host]]\n"
-            f'name = "{host.root.name}"\n'
-            f'dir = "{host.root}"\n'
-            f'health_url = "{host.base_url}/health"\n'
-            "env = { "
-            + ", ".join(
-                f'{k} = "{env[k]}"'
-                for k in (
-                    "GH_DEPLOY_RUNTIME",
-                    "GH_DEPLOY_WHEELHOUSE",
-                    "GH_DEPLOY_HEALTH_TIMEOUT",
-                    "GH_DEPLOY_SETTLE_SECONDS",
-                )
-            )
-            + " }\n"
-        )
-    path.write_text("\n".join(blocks))
-    return path
 
 
 def rollout(tag: str, hosts: Path) -> subprocess.CompletedProcess[str]:
