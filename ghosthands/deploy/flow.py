@@ -133,6 +133,7 @@ class Deployer:
             self.say(f"    worker idle after {result.waited_seconds:.1f} s")
 
     def _gate(self, tag: str) -> HealthReport:
+        started = time.monotonic()
         report = wait_healthy(
             self.config.health_url,
             self.config.health_timeout,
@@ -141,6 +142,10 @@ class Deployer:
         )
         if not report.ok:
             raise StepFailed("health_gate", report.error or "unhealthy")
+        assert self.audit is not None
+        # How long the new release took to answer: with the switch, the restart window.
+        waited_ms = round((time.monotonic() - started) * 1000)
+        self.audit.write("health_first_ok", tag=tag, waited_ms=waited_ms, version=report.version)
         if self.config.settle_seconds:
             # A role that crashes right after its first answer is caught here.
             time.sleep(self.config.settle_seconds)
