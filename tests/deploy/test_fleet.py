@@ -134,7 +134,7 @@ def test_notify_deploy_reaches_the_receiver_which_rolls_out(
         headers={"X-GH-Webhook-Signature": "sha256=" + "0" * 64},
     )
     assert bad.status_code == 401 and bad.json()["error"] == "bad_signature"
-    assert receiver.find_event("fleet_webhook_rejected", reason="bad_signature")
+    receiver.wait_event("fleet_webhook_rejected", timeout=10, reason="bad_signature")
 
     rejected = subprocess.run(
         [
