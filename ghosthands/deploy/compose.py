@@ -26,6 +26,7 @@ PROJECT = "ghosthands"
 _ECR = re.compile(r"^\d+\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
 #: Compose's stop timeout for the worker: its 30 s drain plus the supervisor's margin.
 WORKER_STOP_SECONDS = 40
+API_STOP_SECONDS = 10
 
 
 def _works(argv: list[str]) -> bool:
@@ -71,9 +72,12 @@ class ComposeRuntime:
         return f"{self.config.image_repository}:{tag}"
 
     def _env(self, tag: str | None) -> dict[str, str]:
+        """compose.yaml names its image ``${ECR_REGISTRY}/${ECR_REPOSITORY}:${GH_IMAGE_TAG}``."""
         env = dict(os.environ)
+        registry, _, repository = self.config.image_repository.rpartition("/")
+        env["ECR_REGISTRY"], env["ECR_REPOSITORY"] = registry, repository
         if tag is not None:
-            env["GH_IMAGE"] = self.artefact(tag)
+            env["GH_IMAGE_TAG"] = tag
         return env
 
     def _compose(self, *args: str, tag: str | None = None, timeout: float = 600) -> str:
@@ -103,6 +107,9 @@ class ComposeRuntime:
         )
 
     def pull(self, tag: str) -> str:
+        if self.config.pull_policy == "missing" and self.available(tag):
+            log.info("deploy_image_present", image=self.artefact(tag))
+            return tag
         self.login()
         run_command([self.engine, "pull", self.artefact(tag)], what=f"pull {self.artefact(tag)}")
         return tag
@@ -151,16 +158,30 @@ class ComposeRuntime:
 
     # -- switching -----------------------------------------------------------------------
 
+    def _remove(self, role: str) -> None:
+        """Remove the role's containers, stopped or crash-looping, before recreating them.
+
+        compose's own recreate can lose a race with a restart policy (a container of a
+        broken release restarting in a loop), leaving the old container in place.
+        """
+        ids = [str(c.get("Id") or c.get("ID")) for c in self._containers(role, running_only=False)]
+        if ids:
+            run_command([self.engine, "rm", "-f", *ids], what=f"remove the {role} containers")
+
     def switch(self, tag: str) -> None:
+        # The worker first: it drains (stop timeout covers 30 s of jobs), then the API.
         self._compose("stop", "-t", str(WORKER_STOP_SECONDS), "worker", tag=tag)
-        self._compose("up", "-d", "--force-recreate", "--no-deps", "api", tag=tag)
-        self._compose("up", "-d", "--force-recreate", "--no-deps", "worker", tag=tag)
+        self._compose("stop", "-t", str(API_STOP_SECONDS), "api", tag=tag)
+        for role in ROLES:
+            self._remove(role)
+        self._compose("up", "-d", "--no-deps", "api", tag=tag)
+        self._compose("up", "-d", "--no-deps", "worker", tag=tag)
 
     def stop_worker(self) -> None:
-        self._compose("stop", "-t", str(WORKER_STOP_SECONDS), "worker")
+        self._compose("stop", "-t", str(WORKER_STOP_SECONDS), "worker", tag=self.running_release())
 
     def start_worker(self) -> None:
-        self._compose("start", "worker")
+        self._compose("start", "worker", tag=self.running_release())
 
     def dead_role(self) -> str | None:
         for role in ROLES:

@@ -43,6 +43,7 @@ class DeployConfig:
     engine: str | None = None
     compose_file: Path | None = None
     ecr_region: str | None = None
+    pull_policy: str = "always"
     # systemd / local releases
     wheelhouse: Path | None = None
     index_url: str | None = None
@@ -116,8 +117,10 @@ def load_deploy_config(
     registry = merged.get("ECR_REGISTRY", "").strip().rstrip("/")
     repository = merged.get("ECR_REPOSITORY", "").strip() or "ghosthands"
     image_repository = merged.get("GH_IMAGE_REPOSITORY", "").strip() or (
-        f"{registry}/{repository}" if registry else repository
+        f"{registry}/{repository}" if registry else f"localhost/{repository}"
     )
+    if "/" not in image_repository:
+        raise ConfigError("GH_IMAGE_REPOSITORY", "must name a registry, e.g. localhost/ghosthands")
     wheelhouse = merged.get("GH_DEPLOY_WHEELHOUSE", "").strip()
     keep = int(_float(merged, "GH_DEPLOY_KEEP_RELEASES", 5, 2, 100))
     return DeployConfig(
@@ -136,6 +139,7 @@ def load_deploy_config(
         engine=_choice(merged, "GH_CONTAINER_ENGINE", ENGINES),
         compose_file=Path(merged.get("GH_COMPOSE_FILE") or root / "compose.yaml"),
         ecr_region=merged.get("AWS_REGION", "").strip() or None,
+        pull_policy=_choice(merged, "GH_DEPLOY_PULL", ("always", "missing")) or "always",
         wheelhouse=Path(wheelhouse).absolute() if wheelhouse else None,
         index_url=merged.get("GH_DEPLOY_INDEX_URL", "").strip() or None,
         python=merged.get("GH_DEPLOY_PYTHON", "").strip() or _base_python(),

@@ -6,6 +6,8 @@ import dataclasses
 import json
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -142,3 +144,38 @@ def hosts_file(path: Path, hosts: list[Host]) -> Path:
         )
     path.write_text("\n".join(blocks))
     return path
+
+
+class HealthWatch:
+    """Polls /health in a thread and measures the longest stretch of failures."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.samples: list[tuple[float, bool]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                ok = httpx.get(self.url, timeout=1.0).status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            self.samples.append((time.monotonic(), ok))
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def longest_outage(self) -> float:
+        longest, down_since = 0.0, None
+        for at, ok in self.samples:
+            if not ok and down_since is None:
+                down_since = at
+            elif ok and down_since is not None:
+                longest = max(longest, at - down_since)
+                down_since = None
+        assert down_since is None, "/health was still failing when the watch stopped"
+        return longest
