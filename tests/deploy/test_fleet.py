@@ -17,9 +17,9 @@ from tests.support import GhProcess, free_port, wait_until
 SECRET = "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 
 
-def rollout(tag: str, hosts: Path) -> subprocess.CompletedProcess[str]:
+def rollout(tag: str, hosts: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ghosthands", "fleet", "rollout", tag, "--hosts", str(hosts)],
+        [sys.executable, "-m", "ghosthands", "fleet", "rollout", tag, "--hosts", str(hosts), *args],
         capture_output=True,
         text=True,
         timeout=600,
@@ -46,7 +46,7 @@ def test_rollout_halts_at_a_broken_host_which_rolls_back(
     )
     inventory = hosts_file(tmp_path / "hosts.toml", [one, two, three])
 
-    first = rollout("1.0.0", inventory)
+    first = rollout("1.0.0", inventory, "--parallel", "3")  # all three at once
     assert first.returncode == 0, first.stdout + first.stderr
     assert "FLEET_STATUS=success" in first.stdout.splitlines()
     assert all((h.health() or {}).get("version") == "1.0.0" for h in (one, two, three))
