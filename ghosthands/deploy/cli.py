@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
@@ -19,19 +21,23 @@ from ghosthands.deploy.fleet import (
     load_hosts,
     rollout,
 )
-from ghosthands.deploy.flow import EXIT_LOCKED, Deployer, Outcome
+from ghosthands.deploy.flow import EXIT_LOCKED, FAILED, Deployer, Outcome
 from ghosthands.deploy.lock import LockHeld
-from ghosthands.logs import configure_logging
+from ghosthands.logs import configure_logging, get_logger
+
+log = get_logger(__name__)
 
 
-def _deployer(root: Path | None, runtime: str | None, verbose: bool) -> Deployer:
-    configure_logging("deploy", "info" if verbose else "warning")
-    # Progress and logs on stderr; stdout carries only what VALET parses.
+def _logs_to_stderr(role: str, level: str) -> None:
+    """JSON logs on stderr: stdout carries only the lines VALET and CI parse."""
+    configure_logging(role, level)
     for handler in logging.getLogger().handlers:
         if isinstance(handler, logging.StreamHandler):
             handler.setStream(sys.stderr)
-    import os
 
+
+def _deployer(root: Path | None, runtime: str | None, verbose: bool) -> Deployer:
+    _logs_to_stderr("deploy", "info" if verbose else "warning")
     env = dict(os.environ)
     if runtime:
         env["GH_DEPLOY_RUNTIME"] = runtime
@@ -51,6 +57,18 @@ def _finish(outcome: Outcome) -> NoReturn:
     if outcome.message:
         click.echo(f"deploy: {outcome.message}", err=True)
     sys.exit(outcome.exit_code)
+
+
+def _act(action: Callable[[], Outcome], tag: str | None) -> NoReturn:
+    """Run a deploy action and report it; even a bug ends with DEPLOY_STATUS=failed."""
+    try:
+        outcome = action()
+    except LockHeld as exc:
+        _refused(exc, tag)
+    except Exception as exc:
+        log.exception("deploy_crashed", tag=tag)
+        outcome = Outcome(FAILED, tag, None, None, f"crashed: {type(exc).__name__}: {exc}")
+    _finish(outcome)
 
 
 def _refused(exc: LockHeld, tag: str | None) -> NoReturn:
@@ -90,10 +108,7 @@ def deploy() -> None:
 def release(tag: str, root: Path | None, runtime: str | None, verbose: bool) -> None:
     """Pull TAG, drain the worker, restart, health-gate; roll back if the gate fails."""
     deployer = _deployer(root, runtime, verbose)
-    try:
-        _finish(deployer.release(tag))
-    except LockHeld as exc:
-        _refused(exc, tag)
+    _act(lambda: deployer.release(tag), tag)
 
 
 @deploy.command()
@@ -104,10 +119,7 @@ def release(tag: str, root: Path | None, runtime: str | None, verbose: bool) -> 
 def rollback(to: str | None, root: Path | None, runtime: str | None, verbose: bool) -> None:
     """Return to the previous release, health-gated like a release."""
     deployer = _deployer(root, runtime, verbose)
-    try:
-        _finish(deployer.rollback(to))
-    except LockHeld as exc:
-        _refused(exc, to)
+    _act(lambda: deployer.rollback(to), to)
 
 
 @deploy.command()
@@ -117,10 +129,7 @@ def rollback(to: str | None, root: Path | None, runtime: str | None, verbose: bo
 def drain(root: Path | None, runtime: str | None, verbose: bool) -> None:
     """Stop the worker for maintenance once its jobs are done; `resume` starts it."""
     deployer = _deployer(root, runtime, verbose)
-    try:
-        _finish(deployer.drain())
-    except LockHeld as exc:
-        _refused(exc, None)
+    _act(deployer.drain, None)
 
 
 @deploy.command()
@@ -130,10 +139,7 @@ def drain(root: Path | None, runtime: str | None, verbose: bool) -> None:
 def resume(root: Path | None, runtime: str | None, verbose: bool) -> None:
     """Start the worker of the current release again after `drain`."""
     deployer = _deployer(root, runtime, verbose)
-    try:
-        _finish(deployer.resume())
-    except LockHeld as exc:
-        _refused(exc, None)
+    _act(deployer.resume, None)
 
 
 @deploy.command()
@@ -185,12 +191,10 @@ def notify_deploy(
     The secret is $VALET_DEPLOY_WEBHOOK_SECRET (never an option, so it stays out of
     process listings and CI logs).
     """
-    import os
-
     from ghosthands.config import load_settings
     from ghosthands.deploy.notify import build_payload, deliver
 
-    configure_logging("notify-deploy", "warning")
+    _logs_to_stderr("notify-deploy", "warning")
     try:
         settings = load_settings()
         if url is None:
@@ -260,7 +264,7 @@ def fleet_rollout(tag: str, hosts_file: Path, parallel: int, continue_on_rollbac
     """Deploy TAG to every host, health-gated, halting on a host that fails."""
     import anyio
 
-    configure_logging("fleet", "warning")
+    _logs_to_stderr("fleet", "warning")
     hosts = _hosts(hosts_file)
 
     def progress(result: HostResult) -> None:
