@@ -21,6 +21,7 @@ import msgspec
 from ghosthands.api.decoding import ValidationFailed, validate
 from ghosthands.api.errors import ErrorBody
 from ghosthands.api.schemas import Job, JobChanged, JobCreated, JobCreateRequest, JobList
+from ghosthands.deploy.recover_cli import recover
 from ghosthands.jobs.states import TERMINAL, JobStatus
 
 PREFIX = "/api/v1/gh"
@@ -312,3 +313,6 @@ def watch(job_id: str, reconnects: int, url: str, token: str | None) -> None:
             time.sleep(min(5.0, 0.5 * attempts))
     click.echo(f"job {job_id} {final}")
     sys.exit(0 if final == JobStatus.COMPLETED else 1)
+
+
+jobs.add_command(recover)  # the runbook's stuck-job recovery (operators)
