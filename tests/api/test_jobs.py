@@ -407,7 +407,8 @@ def test_cancel_from_each_cancellable_status(api: Api, service: Client, status: 
     )
     assert event == [{"actor": "api", "from_status": status}]
     outbox = api.sql(
-        "SELECT event, url, payload, include_service_key FROM gh_callback_outbox WHERE job_id = %s",
+        "SELECT event, url, payload, include_service_key FROM gh_callback_outbox"
+        " WHERE job_id = %s AND event = 'cancelled'",
         (job_id,),
     )
     assert len(outbox) == 1
