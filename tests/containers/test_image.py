@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import threading
 import time
 
 import httpx
 
-from tests.containers.conftest import podman, unique
+from tests.containers.conftest import GATEWAY, podman, unique
 from tests.support import free_port, wait_until
 
 
@@ -150,3 +151,73 @@ def test_podman_stop_drains_the_worker_within_its_limit(
     assert took < 35, took
     events = [item.get("event") for item in logs(name)]
     assert "drain_started" in events and "stopped" in events
+
+
+class _Page(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"<html><head><title>Careers at Example</title></head><body>ok</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_job_runs_end_to_end_through_api_and_worker_containers(
+    images: dict[str, str], network: str, container_database_url: str, containers: list[str]
+) -> None:
+    site = http.server.ThreadingHTTPServer(("0.0.0.0", 0), _Page)  # noqa: S104 - bridge
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    secret = "container-e2e-service-key"
+    env = {
+        "DATABASE_URL": container_database_url,
+        "GH_SERVICE_SECRET": secret,
+        # The page is served by the test on the bridge's gateway: a private address.
+        "GH_ALLOW_PRIVATE_NETWORKS": "true",
+        "GH_POLL_SECONDS": "1",
+    }
+    api, worker, port = unique("gh-api"), unique("gh-worker"), free_port()
+    containers.extend([api, worker])
+    try:
+        run(images["v1"], api, "-p", f"127.0.0.1:{port}:3100", env=env, network=network)
+        run(images["v1"], worker, "--shm-size", "1g", env=env, network=network, command=("work",))
+        wait_until(lambda: has_event(worker, "role_ready"), 60, "the worker to be ready")
+        base = f"http://127.0.0.1:{port}/api/v1/gh"
+        headers = {"X-GH-Service-Key": secret}
+
+        def submit() -> httpx.Response | None:
+            try:
+                return httpx.post(
+                    f"{base}/jobs",
+                    headers=headers,
+                    timeout=5,
+                    json={
+                        "job_type": "http_check",
+                        "target_url": f"http://{GATEWAY}:{site.server_address[1]}/careers",
+                        "user_id": "00000000-0000-4000-8000-0000000000c1",
+                    },
+                )
+            except httpx.HTTPError:
+                return None
+
+        created = wait_until(submit, 60, "the API container to accept a job")
+        assert created.status_code == 201, created.text
+        job_id = created.json()["id"]
+
+        def finished() -> dict[str, object] | None:
+            body: dict[str, object] = httpx.get(
+                f"{base}/jobs/{job_id}", headers=headers, timeout=5
+            ).json()
+            return body if body["status"] in ("completed", "failed") else None
+
+        job = wait_until(finished, 60, "the job to finish in the worker container")
+        assert job["status"] == "completed", job
+        result = job["result_data"]
+        assert isinstance(result, dict)
+        assert result["status_code"] == 200
+        assert result["title"] == "Careers at Example"
+    finally:
+        site.shutdown()

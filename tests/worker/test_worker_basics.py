@@ -305,7 +305,7 @@ def test_repeated_heartbeat_failures_stop_claiming_until_they_land_again(
         worker.wait_event("claiming_resumed", timeout=10)
         wait_until(lambda: status_of(database_url, job_id) == "completed", 10, "claimed again")
         worker.send(signal.SIGTERM)
-        assert worker.wait(timeout=10) == 0
+        assert worker.wait(timeout=10) == 0, worker.output
     finally:
         execute(database_url, f"DROP OWNED BY {role}")
         execute(database_url, f"DROP ROLE {role}")
