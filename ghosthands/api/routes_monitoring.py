@@ -13,9 +13,10 @@ import datetime as dt
 import time
 
 import anyio
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from ghosthands import __version__
+from ghosthands.api.dashboard import CSP, render_dashboard
 from ghosthands.api.metrics import FleetSnapshot, read_fleet
 from ghosthands.api.routing import Call, Endpoint, json_response
 from ghosthands.api.schemas import (
@@ -111,6 +112,21 @@ async def monitoring_metrics(call: Call[None, None]) -> Response:
     )
 
 
+async def monitoring_dashboard(call: Call[None, None]) -> Response:
+    services: Services = call.services
+    page = render_dashboard(
+        await _fleet_or_none(services), stale_seconds=services.settings.stale_seconds
+    )
+    return HTMLResponse(
+        page,
+        headers={
+            "content-security-policy": CSP,
+            "cache-control": "no-store",
+            "x-content-type-options": "nosniff",
+        },
+    )
+
+
 async def _fleet_or_none(services: Services) -> FleetSnapshot | None:
     """The database's view of the fleet, or None when it cannot be read in time."""
     if services.db is None:
@@ -124,6 +140,16 @@ async def _fleet_or_none(services: Services) -> FleetSnapshot | None:
 
 
 ENDPOINTS: list[Endpoint] = [
+    Endpoint(
+        "GET",
+        "/monitoring/dashboard",
+        monitoring_dashboard,
+        "Operator page: queue, workers, failures by code, cost today (HTML, no secrets)",
+        "monitoring",
+        access="public",
+        responses={200: None},
+        media_type="text/html",
+    ),
     Endpoint(
         "GET",
         "/monitoring/health",
