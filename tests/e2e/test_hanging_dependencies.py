@@ -110,3 +110,39 @@ def test_a_hanging_llm_endpoint_fails_the_job_in_time(
     elapsed = (row["completed_at"] - row["started_at"]).total_seconds()
     assert elapsed < 30, elapsed
     assert len(hanging.connections) >= 1  # the endpoint was called and hung
+
+
+def test_a_read_only_artifact_store_fails_the_job_not_the_worker(
+    start_worker: Callable[..., GhProcess], database_url: str
+) -> None:
+    """Artifacts live in the database: a store that refuses writes is a role that may
+    not insert into gh_artifacts. The job fails (once, with a code), the worker carries
+    on with the next one."""
+    import signal
+    import uuid
+    from urllib.parse import urlsplit, urlunsplit
+
+    role = f"gh_noart_{uuid.uuid4().hex[:8]}"
+    execute(database_url, f"CREATE ROLE {role} LOGIN")
+    execute(database_url, f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}")
+    execute(database_url, f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role}")
+    execute(database_url, f"REVOKE INSERT ON gh_artifacts FROM {role}")
+    parts = urlsplit(database_url)
+    dsn = urlunsplit(parts._replace(netloc=f"{role}@{parts.hostname}:{parts.port}"))
+    try:
+        worker = start_worker(dsn=dsn)
+        failing = insert_job(
+            database_url, job_type="test_usage", input_data={"calls": 0}, max_retries=0
+        )
+        wait_until(lambda: job(database_url, failing)["status"] == "failed", 20, "job failed")
+        row = job(database_url, failing)
+        assert row["error_code"] == "internal_error", row
+        assert (row["completed_at"] - row["started_at"]).total_seconds() < 10
+        after = insert_job(database_url, job_type="test_slow", input_data={"seconds": 0})
+        wait_until(lambda: job(database_url, after)["status"] == "completed", 10, "next job")
+        assert status_counts(database_url) == {"failed": 1, "completed": 1}
+        worker.send(signal.SIGTERM)
+        assert worker.wait(timeout=10) == 0
+    finally:
+        execute(database_url, f"DROP OWNED BY {role}")
+        execute(database_url, f"DROP ROLE {role}")
