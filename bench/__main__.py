@@ -49,8 +49,7 @@ class Row:
 
     @property
     def ratio(self) -> float:
-        if self.higher_is_better:
-            return self.ours / self.baseline if self.baseline else float("nan")
+        """GhostHands / baseline; read it against ``higher_is_better``."""
         return self.ours / self.baseline if self.baseline else float("nan")
 
 
