@@ -270,9 +270,9 @@ def test_status_server_health_drain_and_metrics(
         "registry says draining",
     )
     metrics = httpx.get(f"{base}/metrics").text
-    assert "gh_worker_jobs_claimed_total 1.0" in metrics
-    assert "gh_worker_jobs_completed_total 1.0" in metrics
-    assert "gh_worker_active_jobs 0.0" in metrics
+    assert 'gh_jobs_claimed_total{job_type="test_slow"} 1.0' in metrics
+    assert 'gh_jobs_completed_total{job_type="test_slow"} 1.0' in metrics
+    assert "gh_active_jobs 0.0" in metrics
     assert "gh_worker_heartbeat_age_seconds" in metrics
 
 
