@@ -206,12 +206,13 @@ class DevStack:
 
 
 def _start_time(pid: int) -> str | None:
-    """The process's start time (field 22 of /proc/<pid>/stat): tells pid reuse apart."""
+    """A live process's start time (field 22 of /proc/<pid>/stat): tells pid reuse apart."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return stat.rsplit(")", 1)[-1].split()[19]
+    fields = stat.rsplit(")", 1)[-1].split()
+    return None if fields[0] == "Z" else fields[19]  # a zombie is already dead
 
 
 def descendants(pid: int) -> dict[int, str]:
@@ -240,12 +241,22 @@ def descendants(pid: int) -> dict[int, str]:
     return found
 
 
-def kill_leftovers(processes: dict[int, str]) -> None:
-    """SIGKILL those of ``processes`` still alive (same pid and start time)."""
-    for pid, start in processes.items():
-        if _start_time(pid) == start:
-            log.warning("dev_leftover_killed", pid=pid)
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                continue
+def kill_leftovers(processes: dict[int, str], grace: float = 2.0) -> None:
+    """SIGKILL those of ``processes`` (pid -> start time) still alive after ``grace`` s.
+
+    A browser's helpers (its zygote) exit on their own moments after the browser does;
+    only what is still there after that is killed.
+    """
+    deadline = time.monotonic() + grace
+    alive = dict(processes)
+    while alive:
+        alive = {pid: start for pid, start in alive.items() if _start_time(pid) == start}
+        if not alive or time.monotonic() >= deadline:
+            break
+        time.sleep(0.05)
+    for pid in alive:
+        log.info("dev_leftover_killed", pid=pid)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            continue
