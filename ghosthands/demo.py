@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
+import socket
 import sys
 import time
 import uuid
@@ -163,7 +164,7 @@ class Demo:
             **CHILD_SETTINGS,
             # The site is on loopback: the browser's network guard lets through exactly it.
             "GH_BROWSER_ALLOWED_HOSTS": server.host_port,
-            "GH_API_PORT": os.environ.get("GH_API_PORT") or str(_free_port()),
+            "GH_API_PORT": os.environ.get("GH_API_PORT") or str(_api_port(self.keep_running)),
             "GH_WORKER_PORT": os.environ.get("GH_WORKER_PORT") or "0",
         }
         overrides["GH_BROWSER_HEADLESS"] = "false" if self.headed else "true"
@@ -407,12 +408,16 @@ def _filename(disposition: str, fallback: str) -> str:
     return fallback
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _api_port(keep_running: bool) -> int:
+    """A free port; the usual 3100 when the stack stays up for a person to use, if free."""
+    for port in (3100, 0) if keep_running else (0,):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(sock.getsockname()[1])
+    raise DemoFailed("no free port for the API")
 
 
 @click.command()
