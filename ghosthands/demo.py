@@ -35,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ghosthands.api.decoding import ValidationFailed, validate
 from ghosthands.api.schemas import ValetApplyRequest, ValetJobAccepted, ValetStatus
 from ghosthands.config import EX_CONFIG, ConfigError, load_settings
 from ghosthands.devstack import DevStack, dev_secret_file
@@ -128,6 +129,13 @@ class Demo:
                 say("\ninterrupted")
                 return 130
             finally:
+                # No interruptions from here on: a half-done cleanup is what leaves
+                # processes behind. (Interrupted is raised at most once, so if it lands
+                # in the first attempt the second one succeeds.)
+                try:
+                    _ignore_signals()
+                except Interrupted:
+                    _ignore_signals()
                 say("stopping the worker, the API, the site and the database ...")
                 self._stop(server)
         finally:
@@ -135,9 +143,6 @@ class Demo:
                 signal.signal(signum, handler)
 
     def _stop(self, server: SiteServer) -> None:
-        # No more interruptions from here: a half-done cleanup is what leaves processes.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         try:
             if self.stack is not None:
                 self.stack.stop()
@@ -191,22 +196,24 @@ class Demo:
         client = ApiClient(
             self.stack.api_url, None, service_key=self.stack.env["GH_SERVICE_SECRET"]
         )
-        request = msgspec.convert(
-            {
-                "user_id": str(uuid.uuid4()),
-                "target_url": target,
-                "profile": SAMPLE_PROFILE,
-                "resume": {
-                    "download_url": f"{server.url}/files/{RESUME_NAME}",
-                    "file_name": RESUME_NAME,
-                },
-                "qa_answers": SAMPLE_QA_ANSWERS,
-                "timeout_seconds": int(JOB_DEADLINE_SECONDS),
-                "max_retries": 0,
-                "tags": ["demo"],
+        body = {
+            "user_id": str(uuid.uuid4()),
+            "target_url": target,
+            "profile": SAMPLE_PROFILE,
+            "resume": {
+                "download_url": f"{server.url}/files/{RESUME_NAME}",
+                "file_name": RESUME_NAME,
             },
-            ValetApplyRequest,
-        )
+            "qa_answers": SAMPLE_QA_ANSWERS,
+            "timeout_seconds": int(JOB_DEADLINE_SECONDS),
+            "max_retries": 0,
+            "tags": ["demo"],
+        }
+        try:
+            request = validate(body, ValetApplyRequest)  # the API's own rules
+        except ValidationFailed as exc:
+            problems = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
+            raise DemoFailed(f"the sample application is not valid: {problems}") from None
         accepted = client.call(
             "POST",
             "/valet/apply",
@@ -244,6 +251,8 @@ class Demo:
             line = describe_step(event.event_type, event.to_status, event.metadata, event.message)
             if line:
                 say(f"  {time.monotonic() - began:5.1f}s  {line}")
+            if event.to_status == JobStatus.PAUSED:
+                return  # a person would have to answer (POST /valet/resume): report that
 
     def _save_screenshots(self, client: ApiClient, status: ValetStatus) -> list[Path]:
         saved = []
@@ -384,6 +393,11 @@ _STATUSES = {
     "awaiting_review": "awaiting review",
     "pending": "back in the queue",
 }
+
+
+def _ignore_signals() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def describe_step(

@@ -144,7 +144,13 @@ class DevStack:
                     output.close()
 
     def wait_api(self, timeout: float = 60) -> bool:
-        return "serve" in self.children and wait_healthy(f"{self.api_url}/health", timeout)
+        """True once the API answers /health; False after ``timeout`` or if it exited."""
+        api = self.children.get("serve")
+        deadline = time.monotonic() + timeout
+        while api is not None and api.poll() is None and time.monotonic() < deadline:
+            if wait_healthy(f"{self.api_url}/health", 0.5):
+                return True
+        return False
 
     def stop(self) -> None:
         """Stop the children (and whatever they started), then the embedded database."""
