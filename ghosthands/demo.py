@@ -38,6 +38,7 @@ from starlette.routing import Route
 from ghosthands.api.decoding import ValidationFailed, validate
 from ghosthands.api.schemas import ValetApplyRequest, ValetJobAccepted, ValetStatus
 from ghosthands.config import EX_CONFIG, ConfigError, load_settings
+from ghosthands.db.embedded import EmbeddedPostgresError, PostgresNotFound
 from ghosthands.devstack import DevStack, dev_secret_file
 from ghosthands.jobs.states import TERMINAL, JobStatus
 from ghosthands.jobs_cli import ApiClient, follow_events
@@ -174,7 +175,12 @@ class Demo:
         }
         overrides["GH_BROWSER_HEADLESS"] = "false" if self.headed else "true"
         self.stack = DevStack(name="ghosthands-demo", env=overrides, log_dir=self.out)
-        self.stack.start()
+        try:
+            self.stack.start()
+        except (PostgresNotFound, EmbeddedPostgresError):
+            raise  # the machine cannot run it: reported by the command (exit 78)
+        except Exception as exc:  # DATABASE_URL unreachable, a failed migration, ...
+            raise DemoFailed(f"could not start: {type(exc).__name__}: {exc}") from None
         if self.stack.pg is not None:
             say(f"            on 127.0.0.1:{self.stack.pg.port}")
         if not self.stack.wait_api(60):
@@ -457,8 +463,6 @@ def _api_port(keep_running: bool) -> int:
 )
 def demo(form: str, headed: bool, keep_running: bool, out: Path) -> None:
     """Apply to a job on the bundled sample site, end to end, and print the outcome."""
-    from ghosthands.db.embedded import EmbeddedPostgresError, PostgresNotFound
-
     if headed and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         click.echo(
             "error: --headed needs a display (DISPLAY or WAYLAND_DISPLAY is unset)", err=True

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.support import GhProcess, wait_until
+from tests.support import GhProcess, free_port, wait_until
 from tests.worker.helpers import execute
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -162,3 +162,15 @@ def test_demo_headed_without_a_display_says_so(
     proc, _ = start_demo(gh_process, tmp_path, "--headed", DISPLAY="", WAYLAND_DISPLAY="")
     assert proc.wait(timeout=30) == 78
     assert "--headed needs a display" in proc.output
+
+
+def test_demo_with_an_unreachable_database_fails_clearly(
+    gh_process: Callable[..., GhProcess], tmp_path: Path
+) -> None:
+    dsn = f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere"
+    proc, mark = start_demo(gh_process, tmp_path, DATABASE_URL=dsn)
+    assert proc.wait(timeout=30) == 1
+    assert "demo failed: could not start: OperationalError" in proc.output
+    assert "Traceback" not in proc.output
+    assert "everything stopped" in proc.output
+    assert_nothing_left(mark)
