@@ -21,7 +21,7 @@ def test_unknown_job_type_is_a_clear_non_retryable_failure() -> None:
         registry.get("teleport")
     assert caught.value.code is ErrorCode.UNKNOWN_JOB_TYPE
     assert caught.value.retryable is False
-    assert caught.value.details["known"] == ["http_check"]
+    assert caught.value.details["known"] == ["apply", "custom", "fill_form", "http_check", "scrape"]
 
 
 def test_input_is_validated_against_the_handlers_struct() -> None:
