@@ -372,6 +372,12 @@ class Settings:
                     password = urlsplit(value).password
                     if password:
                         values.append(password)
+                if value.startswith("whsec_"):  # the signing key without its prefix
+                    values.append(value.removeprefix("whsec_"))
+            elif isinstance(value, tuple):  # encryption keys: the forms they are written in
+                for key in value:
+                    if isinstance(key, bytes):
+                        values += [key.hex(), base64.b64encode(key).decode()]
         return values
 
     def require(self, *attrs: str) -> None:

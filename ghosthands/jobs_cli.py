@@ -22,6 +22,7 @@ import msgspec
 from ghosthands.api.decoding import ValidationFailed, validate
 from ghosthands.api.errors import ErrorBody
 from ghosthands.api.schemas import Job, JobChanged, JobCreated, JobCreateRequest, JobList
+from ghosthands.deploy.recover_cli import recover
 from ghosthands.jobs.states import TERMINAL, JobStatus
 
 PREFIX = "/api/v1/gh"
@@ -332,3 +333,6 @@ def watch(job_id: str, reconnects: int, url: str, token: str | None) -> None:
     final = client.call("GET", f"/jobs/{job_id}", Job).status
     click.echo(f"job {job_id} {final.value}")
     sys.exit(0 if final == JobStatus.COMPLETED else 1)
+
+
+jobs.add_command(recover)  # the runbook's stuck-job recovery (operators)

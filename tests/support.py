@@ -157,3 +157,24 @@ class GhProcess:
                 self.proc.kill()
                 self.proc.wait()
         self._reader.join(timeout=5)
+
+
+def scrape(url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """GET a Prometheus endpoint: ``{(sample name, labels): value}``."""
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    response = httpx.get(url, timeout=10)
+    response.raise_for_status()
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(response.text)
+        for s in family.samples
+    }
+
+
+def sample(
+    samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str
+) -> float:
+    """One sample's value; 0.0 when the series does not exist (yet)."""
+    return samples.get((name, frozenset(labels.items())), 0.0)

@@ -76,6 +76,7 @@ async def create_job(call: Call[JobCreateRequest, None]) -> Response:
         row = await services.submissions.create(job, owner=call.caller.owner)
     except DuplicateIdempotencyKey as exc:
         raise duplicate(exc) from None
+    services.metrics.job_created(job.job_type)
     return json_response(to_struct(row, JobCreated), 201)
 
 
@@ -93,6 +94,8 @@ async def create_job_batch(call: Call[JobBatchRequest, None]) -> Response:
         rows = await services.submissions.create_many(jobs, owner=call.caller.owner)
     except DuplicateIdempotencyKey as exc:
         raise duplicate(exc) from None
+    for job in jobs:
+        services.metrics.job_created(job.job_type)
     return json_response(JobBatchCreated([to_struct(r, JobCreated) for r in rows]), 201)
 
 

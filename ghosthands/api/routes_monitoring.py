@@ -13,9 +13,11 @@ import datetime as dt
 import time
 
 import anyio
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from ghosthands import __version__
+from ghosthands.api.dashboard import CSP, render_dashboard
+from ghosthands.api.metrics import FleetSnapshot, read_fleet
 from ghosthands.api.routing import Call, Endpoint, json_response
 from ghosthands.api.schemas import (
     CheckResult,
@@ -104,20 +106,50 @@ async def monitoring_health(call: Call[None, None]) -> Response:
 
 async def monitoring_metrics(call: Call[None, None]) -> Response:
     services: Services = call.services
-    counts: dict[str, int] | None = None
-    if services.submissions is not None:
-        try:
-            with anyio.fail_after(DB_CHECK_SECONDS):
-                counts = await services.submissions.status_counts()
-        except (Exception, TimeoutError) as exc:
-            log.warning("metrics_job_counts_failed", error=type(exc).__name__)
-    services.metrics.set_job_counts(counts)
+    services.metrics.set_fleet(await _fleet_or_none(services))
     return Response(
         services.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
     )
 
 
+async def monitoring_dashboard(call: Call[None, None]) -> Response:
+    services: Services = call.services
+    page = render_dashboard(
+        await _fleet_or_none(services), stale_seconds=services.settings.stale_seconds
+    )
+    return HTMLResponse(
+        page,
+        headers={
+            "content-security-policy": CSP,
+            "cache-control": "no-store",
+            "x-content-type-options": "nosniff",
+        },
+    )
+
+
+async def _fleet_or_none(services: Services) -> FleetSnapshot | None:
+    """The database's view of the fleet, or None when it cannot be read in time."""
+    if services.db is None:
+        return None
+    try:
+        with anyio.fail_after(DB_CHECK_SECONDS):
+            return await read_fleet(services.db)
+    except (Exception, TimeoutError) as exc:
+        log.warning("metrics_fleet_read_failed", error=type(exc).__name__)
+        return None
+
+
 ENDPOINTS: list[Endpoint] = [
+    Endpoint(
+        "GET",
+        "/monitoring/dashboard",
+        monitoring_dashboard,
+        "Operator page: queue, workers, failures by code, cost today (HTML, no secrets)",
+        "monitoring",
+        access="public",
+        responses={200: None},
+        media_type="text/html",
+    ),
     Endpoint(
         "GET",
         "/monitoring/health",

@@ -64,6 +64,7 @@ async def _submit(services: Services, job: NewJob) -> Response:
         row = await services.submissions.create(job, owner=None)
     except DuplicateIdempotencyKey as exc:
         raise duplicate(exc) from None
+    services.metrics.job_created(job.job_type)
     log.info("valet_job_created", job_id=str(row["id"]), job_type=job.job_type)
     return json_response(
         ValetJobAccepted(row["id"], job.valet_task_id, row["status"], row["created_at"]), 201

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import socket
 from collections.abc import Callable
 
@@ -13,6 +12,7 @@ from hypercorn.config import Config
 from ghosthands.api.app import create_app
 from ghosthands.config import Settings
 from ghosthands.db.pool import Database
+from ghosthands.httplog import configure_server_logs
 from ghosthands.logs import get_logger
 
 log = get_logger(__name__)
@@ -53,9 +53,8 @@ class ApiRole:
         config.bind = [f"fd://{sock.detach()}"]
         config.graceful_timeout = self.drain_seconds
         config.keep_alive_timeout = 5
-        # Logger objects (not "-"): Hypercorn's lines then go through our JSON handler.
-        config.accesslog = logging.getLogger("hypercorn.access")
-        config.errorlog = logging.getLogger("hypercorn.error")
+        # Hypercorn's lines go through our JSON handler; access lines as fields.
+        configure_server_logs(config, access=True)
         config.include_server_header = False
         log.info("api_listening", host=host, port=port)
         ready(f"listening on {host}:{port}")

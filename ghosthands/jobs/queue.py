@@ -44,6 +44,8 @@ class ClaimedJob(msgspec.Struct, frozen=True):
     spec: JobSpec
     priority: int
     created_at: dt.datetime
+    #: From due (created, or its scheduled time) to this claim, on the database clock.
+    waited_seconds: float = 0.0
 
 
 class FailOutcome(msgspec.Struct, frozen=True):
@@ -168,6 +170,7 @@ class JobQueue:
                 ),
                 priority=row["priority"],
                 created_at=row["created_at"],
+                waited_seconds=float(row["waited_seconds"] or 0.0),
             )
             for row in rows
         ]

@@ -357,8 +357,3 @@ class JobSubmissions:
         async with self.db.connection() as conn:
             cur = await conn.execute(Q.month_usage, {"user_id": user_id})
             return await cur.fetchone()
-
-    async def status_counts(self) -> dict[str, int]:
-        async with self.db.connection() as conn:
-            cur = await conn.execute(Q.status_counts)
-            return {str(r["status"]): int(r["jobs"]) for r in await cur.fetchall()}

@@ -18,7 +18,6 @@ from decimal import Decimal
 from typing import Any
 
 import anyio
-from prometheus_client import Counter
 
 from ghosthands.handlers.base import JobContext, JobFailure
 from ghosthands.jobs.budgets import JOB_BUDGET_CENTS, Quality
@@ -29,12 +28,6 @@ from ghosthands.logs import get_logger
 
 log = get_logger(__name__)
 
-LLM_CALLS = Counter("gh_llm_calls_total", "Model calls made", ["provider", "model"])
-LLM_TOKENS = Counter("gh_llm_tokens_total", "Tokens used", ["provider", "model", "kind"])
-LLM_COST = Counter("gh_llm_cost_cents_total", "Model spend in US cents", ["provider", "model"])
-LLM_REFUSED = Counter(
-    "gh_llm_budget_refusals_total", "Model calls refused or stopped by a job budget"
-)
 
 #: How long recording a call's usage may take once the call is paid for. The write is
 #: shielded from cancellation: money spent is recorded even when the job is cancelled.
@@ -77,7 +70,6 @@ class CostMeter:
         """Refuse a call whose worst case would take the job past its budget."""
         worst = model.price_cents(worst_case.input_tokens, worst_case.output_tokens)
         if self.spent_cents + worst > self.budget_cents:
-            LLM_REFUSED.inc()
             log.warning(
                 "llm_call_refused_by_budget",
                 model=model.alias,
@@ -104,10 +96,6 @@ class CostMeter:
         totals.input_tokens += usage.input_tokens
         totals.output_tokens += usage.output_tokens
         totals.cost_cents += cost
-        LLM_CALLS.labels(model.provider, model.alias).inc()
-        LLM_TOKENS.labels(model.provider, model.alias, "input").inc(usage.input_tokens)
-        LLM_TOKENS.labels(model.provider, model.alias, "output").inc(usage.output_tokens)
-        LLM_COST.labels(model.provider, model.alias).inc(float(cost))
         with anyio.CancelScope(shield=True), anyio.fail_after(_RECORD_TIMEOUT_SECONDS):
             await self._ctx.record_llm_usage(
                 model.alias, usage.input_tokens, usage.output_tokens, float(cost)
@@ -121,7 +109,6 @@ class CostMeter:
             budget_cents=str(self.budget_cents),
         )
         if self.spent_cents > self.budget_cents:
-            LLM_REFUSED.inc()
             raise JobFailure(
                 ErrorCode.BUDGET_EXCEEDED,
                 f"model calls cost {self.spent_cents} cents, over the job's "

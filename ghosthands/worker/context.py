@@ -23,6 +23,7 @@ from ghosthands.jobs.budgets import (
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.jobs.queue import JobQueue
 from ghosthands.logs import get_logger
+from ghosthands.worker.metrics import WorkerMetrics
 
 log = get_logger(__name__)
 
@@ -75,8 +76,15 @@ class WorkerJobContext:
     """:class:`~ghosthands.handlers.base.JobContext` backed by fenced JobQueue writes."""
 
     def __init__(
-        self, handle: RunningJob, queue: JobQueue, settings: Settings, browser: Any = None
+        self,
+        handle: RunningJob,
+        queue: JobQueue,
+        settings: Settings,
+        browser: Any = None,
+        *,
+        metrics: WorkerMetrics | None = None,
     ) -> None:
+        self.metrics = metrics
         self.handle = handle
         self.job = handle.spec
         self.queue = queue
@@ -174,6 +182,8 @@ class WorkerJobContext:
         totals = await self.queue.record_llm_usage(
             self.job, cost_cents=cost_cents, tokens=input_tokens + output_tokens, tier=tier.value
         )
+        if self.metrics is not None:  # the money is spent whether or not we still hold the job
+            self.metrics.llm_call(model, input_tokens, output_tokens, cost_cents)
         if totals is None:
             raise self._fenced("record_llm_usage")
         log.info(

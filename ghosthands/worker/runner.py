@@ -80,7 +80,7 @@ class JobRunner:
         handle.finishing = True
         with anyio.CancelScope(shield=True):
             await self.finish(handle, outcome, value)
-        self.metrics.job_duration.observe(time.monotonic() - handle.started)
+        self.metrics.finished_attempt(handle.spec.job_type, time.monotonic() - handle.started)
 
     async def execute(self, handle: RunningJob) -> tuple[Outcome, Any]:
         """Run the handler; return what happened (never raises for the job's sake)."""
@@ -127,7 +127,9 @@ class JobRunner:
 
     async def _call_handler(self, handler: Handler, handle: RunningJob, params: Any) -> Any:
         if not handler.needs_browser:
-            return await handler.run(WorkerJobContext(handle, self.queue, self.settings), params)
+            return await handler.run(
+                WorkerJobContext(handle, self.queue, self.settings, metrics=self.metrics), params
+            )
         if self.browser is None:
             raise JobFailure(
                 ErrorCode.INTERNAL_ERROR,
@@ -136,7 +138,7 @@ class JobRunner:
                 retryable=False,
             )
         async with self.browser.session(handle.spec) as browser:
-            ctx = WorkerJobContext(handle, self.queue, self.settings, browser)
+            ctx = WorkerJobContext(handle, self.queue, self.settings, browser, metrics=self.metrics)
             return await handler.run(ctx, params)
 
     async def finish(self, handle: RunningJob, outcome: Outcome, value: Any) -> None:
@@ -162,7 +164,7 @@ class JobRunner:
             )
             if ok:
                 self.jobs_completed += 1
-                self.metrics.jobs_completed.inc()
+                self.metrics.completed(job.job_type)
                 log.info("job_completed", status=status.value)
             elif answered:
                 log.warning("job_final_write_fenced", outcome="completed")
@@ -212,7 +214,7 @@ class JobRunner:
             return
         fields = {"error_code": failure.code.value, "error": failure.message[:300]}
         if result.status is JobStatus.PENDING:
-            self.metrics.jobs_retried.inc()
+            self.metrics.retried(job.job_type, failure.code.value)
             log.warning(
                 "job_retry_scheduled",
                 retry_count=result.retry_count,
@@ -220,10 +222,11 @@ class JobRunner:
                 **fields,
             )
         elif result.status is JobStatus.AWAITING_REVIEW:
+            self.metrics.sent_to_review(failure.code.value)
             log.warning("job_needs_review", reason="submission evidence", **fields)
         else:
             self.jobs_failed += 1
-            self.metrics.jobs_failed.labels(code=failure.code.value).inc()
+            self.metrics.failed(job.job_type, failure.code.value)
             log.warning("job_failed", retryable=retryable, **fields)
 
 

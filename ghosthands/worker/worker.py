@@ -73,7 +73,7 @@ class Worker:
         self.queue = JobQueue(db, self.worker_id)
         self.registry = registry if registry is not None else default_registry(settings, db=db)
         self.browser = browser
-        self.metrics = WorkerMetrics()
+        self.metrics = WorkerMetrics(job_types=self.registry.job_types())
         self.running: dict[uuid.UUID, RunningJob] = {}
         self.state = "starting"  # active | draining | offline
         self.claiming = True
@@ -279,7 +279,7 @@ class Worker:
                 for job in claimed:
                     handle = RunningJob(job.spec)
                     self.running[job.spec.id] = handle
-                    self.metrics.jobs_claimed.inc()
+                    self.metrics.claimed(job.spec.job_type, job.waited_seconds)
                     self.metrics.active_jobs.set(len(self.running))
                     log.info(
                         "job_claimed",

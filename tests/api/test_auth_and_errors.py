@@ -22,7 +22,13 @@ from tests.api.conftest import (
     make_token,
 )
 
-PUBLIC = {"/health", "/monitoring/health", "/monitoring/metrics", "/openapi.json"}
+PUBLIC = {
+    "/health",
+    "/monitoring/health",
+    "/monitoring/metrics",
+    "/monitoring/dashboard",
+    "/openapi.json",
+}
 
 
 def concrete(path: str) -> str:

@@ -135,6 +135,6 @@ def test_metrics_histogram_by_route_template_and_job_gauges(start_api: Any) -> N
     assert _sample(text, count, method="GET", route=route, status="404") == 1
     assert _sample(text, count, method="POST", route="/api/v1/gh/jobs", status="201") == 3
     assert jobs[0] not in text  # ids never become labels
-    assert _sample(text, "gh_jobs", status="pending") == 2
-    assert _sample(text, "gh_jobs", status="cancelled") == 1
-    assert _sample(text, "gh_jobs", status="running") == 0
+    assert _sample(text, "gh_jobs_by_status", status="pending") == 2
+    assert _sample(text, "gh_jobs_by_status", status="cancelled") == 1
+    assert _sample(text, "gh_jobs_by_status", status="running") == 0

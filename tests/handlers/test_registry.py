@@ -12,6 +12,7 @@ from ghosthands.handlers.base import JobFailure
 from ghosthands.handlers.http_check import HttpCheckInput, page_title
 from ghosthands.handlers.registry import HandlerRegistry, default_registry
 from ghosthands.jobs.errors import ErrorCode
+from ghosthands.jobs.types import KNOWN_JOB_TYPES
 from tests.worker.helpers import write_plugin_dist
 
 
@@ -21,7 +22,7 @@ def test_unknown_job_type_is_a_clear_non_retryable_failure() -> None:
         registry.get("teleport")
     assert caught.value.code is ErrorCode.UNKNOWN_JOB_TYPE
     assert caught.value.retryable is False
-    assert caught.value.details["known"] == ["apply", "custom", "fill_form", "http_check", "scrape"]
+    assert caught.value.details["known"] == sorted(KNOWN_JOB_TYPES)
 
 
 def test_input_is_validated_against_the_handlers_struct() -> None:

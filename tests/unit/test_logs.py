@@ -59,3 +59,30 @@ def test_secrets_are_redacted_everywhere(captured: io.StringIO) -> None:
         assert needle not in text
     assert text.count(logs.REDACTED) >= 5
     assert len(_lines(captured)) == 4
+
+
+def test_every_secret_setting_is_redacted_in_the_forms_it_is_written() -> None:
+    import base64
+
+    from ghosthands.config import load_settings
+    from ghosthands.crypto import generate_key
+
+    key = generate_key()
+    hook = "whsec_" + base64.b64encode(b"sixteen-bytes-or-more").decode()
+    settings = load_settings(
+        {
+            "DATABASE_URL": "postgresql://u:pw-1234@db/x",
+            "GH_ENCRYPTION_KEY": key,
+            "GH_WEBHOOK_SECRET": hook,
+        }
+    )
+    values = settings.secret_values()
+    raw = base64.b64decode(key) if len(key) != 64 else bytes.fromhex(key)
+    for form in (
+        "pw-1234",
+        hook,
+        hook.removeprefix("whsec_"),
+        raw.hex(),
+        base64.b64encode(raw).decode(),
+    ):
+        assert form in values

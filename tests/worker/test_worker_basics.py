@@ -45,15 +45,20 @@ def test_bad_jobs_fail_once_with_a_clear_code(
     start_worker()
     unknown = insert_job(database_url, job_type="no_such_type")
     invalid = insert_job(database_url, job_type="test_slow", input_data={"seconds": "soon"})
-    browser = insert_job(database_url, job_type="test_browser")
     for job_id in (unknown, invalid):
         wait_until(lambda j=job_id: status_of(database_url, j) == "failed", 15, f"{job_id} failed")
     assert job(database_url, unknown)["error_code"] == "unknown_job_type"
     assert job(database_url, invalid)["error_code"] == "invalid_input"
     assert "seconds" in job(database_url, invalid)["status_message"]
     assert all(job(database_url, j)["retry_count"] == 0 for j in (unknown, invalid))
-    # A job that needs a browser gets the worker's own Chromium (launched on demand).
-    wait_until(lambda: status_of(database_url, browser) == "completed", 30, "browser job done")
+
+
+def test_a_browser_job_gets_the_workers_own_chromium(
+    start_worker: Callable[..., GhProcess], database_url: str
+) -> None:
+    start_worker()
+    browser = insert_job(database_url, job_type="test_browser")
+    wait_until(lambda: status_of(database_url, browser) == "completed", 60, "browser job done")
     assert "BrowserSession" in job(database_url, browser)["result_data"]["browser"]
 
 
@@ -265,9 +270,9 @@ def test_status_server_health_drain_and_metrics(
         "registry says draining",
     )
     metrics = httpx.get(f"{base}/metrics").text
-    assert "gh_worker_jobs_claimed_total 1.0" in metrics
-    assert "gh_worker_jobs_completed_total 1.0" in metrics
-    assert "gh_worker_active_jobs 0.0" in metrics
+    assert 'gh_jobs_claimed_total{job_type="test_slow"} 1.0' in metrics
+    assert 'gh_jobs_completed_total{job_type="test_slow"} 1.0' in metrics
+    assert "gh_active_jobs 0.0" in metrics
     assert "gh_worker_heartbeat_age_seconds" in metrics
 
 
@@ -300,7 +305,7 @@ def test_repeated_heartbeat_failures_stop_claiming_until_they_land_again(
         worker.wait_event("claiming_resumed", timeout=10)
         wait_until(lambda: status_of(database_url, job_id) == "completed", 10, "claimed again")
         worker.send(signal.SIGTERM)
-        assert worker.wait(timeout=10) == 0
+        assert worker.wait(timeout=10) == 0, worker.output
     finally:
         execute(database_url, f"DROP OWNED BY {role}")
         execute(database_url, f"DROP ROLE {role}")

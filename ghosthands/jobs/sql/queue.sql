@@ -58,7 +58,10 @@ FROM picked
 WHERE j.id = picked.id
 RETURNING j.id, j.job_type, j.user_id, j.target_url, j.task_description, j.input_data,
           j.timeout_seconds, j.retry_count, j.max_retries, j.execution_attempt_id,
-          j.created_by, j.valet_task_id, j.metadata, j.priority, j.created_at;
+          j.created_by, j.valet_task_id, j.metadata, j.priority, j.created_at,
+          extract(epoch FROM clock_timestamp()
+                  - greatest(j.created_at, coalesce(j.scheduled_at, j.created_at)))::float8
+              AS waited_seconds;
 
 -- name: mark_running
 -- Fenced: the claimed job starts running.

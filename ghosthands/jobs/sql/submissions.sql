@@ -204,7 +204,3 @@ SELECT user_id, period_start, tier, cost_cents, total_tokens, job_count, updated
 FROM gh_user_usage
 WHERE user_id = %(user_id)s
   AND period_start = date_trunc('month', now() AT TIME ZONE 'UTC')::date;
-
--- name: status_counts
--- How many jobs are in each status (for the monitoring gauges).
-SELECT status, count(*) AS jobs FROM gh_automation_jobs GROUP BY status;

@@ -1,0 +1,692 @@
+"""``python -m bench`` (or ``bench/run``): run the benchmarks, print one table.
+
+Every figure is set against a baseline measured in the same run, on the same machine and
+the same PostgreSQL cluster (a throwaway embedded one), and the table's last columns are
+the ratio and the issue's target. The load generators share the machine's cores with
+what they measure, so absolute numbers mean little; the ratios are the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+from bench.noop_handler import JOB_TYPE, write_plugin
+from ghosthands.db.embedded import EmbeddedPostgres, free_port
+from ghosthands.db.migrate import migrate
+
+REPO = Path(__file__).resolve().parents[1]
+SERVICE_KEY = "bench-service-key-" + uuid.uuid4().hex
+USER = str(uuid.uuid4())
+
+
+@dataclass
+class Row:
+    bench: str
+    measure: str
+    ours: float
+    baseline_name: str
+    baseline: float
+    unit: str
+    #: True when bigger is better (throughput); the ratio is then ours / baseline.
+    higher_is_better: bool
+    target: str = ""
+
+    @property
+    def ratio(self) -> float:
+        """GhostHands / baseline; read it against ``higher_is_better``."""
+        return self.ours / self.baseline if self.baseline else float("nan")
+
+
+def fmt(value: float, unit: str) -> str:
+    if unit == "ms":
+        return f"{value:.2f} ms"
+    if unit == "MB":
+        return f"{value:.1f} MB"
+    return f"{value:,.0f} {unit}"
+
+
+def render(rows: list[Row]) -> str:
+    head = "| Benchmark | Measure | GhostHands | Baseline | Baseline value | Ratio | Target |"
+    lines = [head, "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(
+            f"| {r.bench} | {r.measure} | {fmt(r.ours, r.unit)} | {r.baseline_name} | "
+            f"{fmt(r.baseline, r.unit)} | {r.ratio:.2f}× | {r.target} |"
+        )
+    return "\n".join(lines)
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+# -- databases and processes --------------------------------------------------------------
+
+
+class Cluster:
+    def __init__(self) -> None:
+        self.pg = EmbeddedPostgres(name="ghosthands-bench")
+        self.pg.start()
+        with psycopg.connect(self.pg.dsn, autocommit=True) as conn:
+            conn.execute("CREATE DATABASE bench_template")
+        migrate(self.pg.dsn_for("bench_template"))
+
+    def database(self, migrated: bool = True) -> str:
+        name = f"b_{uuid.uuid4().hex[:12]}"
+        template = "bench_template" if migrated else "template0"
+        with psycopg.connect(self.pg.dsn, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+        return self.pg.dsn_for(name)
+
+    def stop(self) -> None:
+        self.pg.stop()
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+
+def scalar(dsn: str, sql: str, params: Any = None) -> Any:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        cur = conn.execute(sql, params)
+        row = cur.fetchone() if cur.description is not None else None
+        return None if row is None else row[0]
+
+
+@contextlib.contextmanager
+def processes(
+    commands: list[tuple[list[str], dict[str, str]]],
+) -> Iterator[list[subprocess.Popen[bytes]]]:
+    procs = [
+        subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for cmd, env in commands
+    ]
+    try:
+        yield procs
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in procs:
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+def gh_env(dsn: str, plugin_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GH_", "DATABASE_"))}
+    env.update(
+        DATABASE_URL=dsn,
+        PYTHONPATH=os.pathsep.join([str(plugin_dir), str(REPO)]),
+        GH_SERVICE_SECRET=SERVICE_KEY,
+        GH_WORKER_PORT="0",
+        GH_LOG_LEVEL="info",
+        **extra,
+    )
+    return env
+
+
+def insert_noops(dsn: str, n: int) -> None:
+    scalar(
+        dsn,
+        "INSERT INTO gh_automation_jobs (user_id, job_type, target_url, created_by) "
+        "SELECT %s, %s, 'https://example.com/', 'api' FROM generate_series(1, %s)",
+        (USER, JOB_TYPE, n),
+    )
+
+
+def count_status(dsn: str, status: str) -> int:
+    return int(scalar(dsn, "SELECT count(*) FROM gh_automation_jobs WHERE status = %s", (status,)))
+
+
+# -- queue drain --------------------------------------------------------------------------
+
+
+def drain_ghosthands(cluster: Cluster, plugin: Path, n: int, workers: int, conc: int) -> float:
+    dsn = cluster.database()
+    env = gh_env(dsn, plugin, MAX_CONCURRENT_JOBS=str(conc))
+    cmd = [sys.executable, "-m", "ghosthands", "work"]
+    with processes([(cmd, env)] * workers):
+        wait_for(
+            lambda: (
+                scalar(dsn, "SELECT count(*) FROM gh_worker_registry WHERE status = 'active'")
+                == workers
+            ),
+            60,
+            "workers registered",
+        )
+        started = time.perf_counter()
+        insert_noops(dsn, n)
+        wait_for(lambda: count_status(dsn, "completed") == n, 3600, "ghosthands drain")
+        return n / (time.perf_counter() - started)
+
+
+CLAIM = (
+    "UPDATE gh_automation_jobs SET status = 'running', worker_id = 'raw', started_at = now() "
+    "WHERE id = (SELECT id FROM gh_automation_jobs WHERE status = 'pending' "
+    "ORDER BY priority, created_at LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id"
+)
+COMPLETE = "UPDATE gh_automation_jobs SET status = 'completed', completed_at = now() WHERE id = %s"
+
+
+def drain_raw(cluster: Cluster, n: int, conc: int) -> float:
+    dsn = cluster.database()
+
+    async def loop() -> None:
+        async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+            while True:
+                row = await (await conn.execute(CLAIM)).fetchone()
+                if row is None:
+                    return
+                await conn.execute(COMPLETE, (row[0],))
+
+    async def run() -> float:
+        insert_started = time.perf_counter()
+        insert_noops(dsn, n)
+        await asyncio.gather(*(loop() for _ in range(conc)))
+        return time.perf_counter() - insert_started
+
+    elapsed = asyncio.run(run())
+    assert count_status(dsn, "completed") == n
+    return n / elapsed
+
+
+def procrastinate_cmd(mode: str, dsn: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", "bench.procrastinate_bench", mode, dsn, *args]
+
+
+def procrastinate_env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(REPO)}
+
+
+def procrastinate_count(dsn: str, status: str = "succeeded") -> int:
+    return int(scalar(dsn, "SELECT count(*) FROM procrastinate_jobs WHERE status = %s", (status,)))
+
+
+def procrastinate_db(cluster: Cluster) -> str:
+    dsn = cluster.database(migrated=False)
+    subprocess.run(procrastinate_cmd("schema", dsn), env=procrastinate_env(), check=True)
+    return dsn
+
+
+def procrastinate_workers_ready(dsn: str, workers: int) -> None:
+    # Procrastinate 3 registers live workers (heartbeats) in procrastinate_workers.
+    wait_for(
+        lambda: scalar(dsn, "SELECT count(*) FROM procrastinate_workers") >= workers,
+        60,
+        "procrastinate workers",
+    )
+    time.sleep(0.5)  # let them LISTEN
+
+
+def drain_procrastinate(cluster: Cluster, n: int, workers: int, conc: int) -> float:
+    dsn = procrastinate_db(cluster)
+    cmd = procrastinate_cmd("worker", dsn, str(conc))
+    with processes([(cmd, procrastinate_env())] * workers):
+        procrastinate_workers_ready(dsn, workers)
+        started = time.perf_counter()
+        subprocess.run(procrastinate_cmd("defer", dsn, str(n)), env=procrastinate_env(), check=True)
+        wait_for(lambda: procrastinate_count(dsn) == n, 3600, "procrastinate drain")
+        return n / (time.perf_counter() - started)
+
+
+def bench_queue(cluster: Cluster, plugin: Path, n: int, workers: int, conc: int) -> list[Row]:
+    ours = drain_ghosthands(cluster, plugin, n, workers, conc)
+    raw = drain_raw(cluster, n, workers * conc)
+    peer = drain_procrastinate(cluster, n, workers, conc)
+    what = f"drain {n:,} no-op jobs, {workers} workers × {conc}"
+    return [
+        Row("queue", what, ours, "raw SQL ceiling", raw, "jobs/s", True, "≥ 0.50×"),
+        Row("queue", what, ours, "Procrastinate", peer, "jobs/s", True, "≥ 3×"),
+    ]
+
+
+# -- pickup latency -----------------------------------------------------------------------
+
+
+def pickup_ghosthands(cluster: Cluster, plugin: Path, n: int, pace: float) -> list[float]:
+    dsn = cluster.database()
+    cmd = [sys.executable, "-m", "ghosthands", "work"]
+    with processes([(cmd, gh_env(dsn, plugin))]):
+        wait_for(
+            lambda: scalar(dsn, "SELECT count(*) FROM gh_worker_registry WHERE status = 'active'"),
+            60,
+            "worker registered",
+        )
+        time.sleep(0.5)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            for _ in range(n):
+                conn.execute(
+                    "INSERT INTO gh_automation_jobs (user_id, job_type, target_url, created_by) "
+                    "VALUES (%s, %s, 'https://example.com/', 'api')",
+                    (USER, JOB_TYPE),
+                )
+                time.sleep(pace)
+        wait_for(lambda: count_status(dsn, "completed") == n, 120, "paced jobs done")
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "SELECT extract(epoch FROM started_at - created_at) FROM gh_automation_jobs"
+        ).fetchall()
+    return [float(r[0]) * 1000 for r in rows]
+
+
+def pickup_procrastinate(cluster: Cluster, n: int, pace: float) -> list[float]:
+    import procrastinate
+
+    dsn = procrastinate_db(cluster)
+    with processes([(procrastinate_cmd("worker", dsn, "8"), procrastinate_env())]):
+        procrastinate_workers_ready(dsn, 1)
+        app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=dsn))
+
+        @app.task(name="noop")
+        async def noop() -> None:
+            return None
+
+        async def defer_paced() -> None:
+            async with app.open_async():
+                for _ in range(n):
+                    await noop.defer_async()
+                    await asyncio.sleep(pace)
+
+        asyncio.run(defer_paced())
+        wait_for(lambda: procrastinate_count(dsn) == n, 120, "procrastinate paced jobs")
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "SELECT extract(epoch FROM s.at - d.at) FROM procrastinate_events d "
+            "JOIN procrastinate_events s ON s.job_id = d.job_id AND s.type = 'started' "
+            "WHERE d.type = 'deferred'"
+        ).fetchall()
+    return [float(r[0]) * 1000 for r in rows]
+
+
+def notify_round_trip(cluster: Cluster, n: int, pace: float) -> list[float]:
+    dsn = cluster.database(migrated=False)
+
+    async def run() -> list[float]:
+        listener = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
+        sender = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
+        await listener.execute("LISTEN bench")
+        out: list[float] = []
+        gen = listener.notifies()
+        for i in range(n):
+            started = time.perf_counter()
+            await sender.execute("SELECT pg_notify('bench', %s)", (str(i),))
+            await gen.__anext__()
+            out.append((time.perf_counter() - started) * 1000)
+            await asyncio.sleep(pace)
+        await listener.close()
+        await sender.close()
+        return out
+
+    return asyncio.run(run())
+
+
+def bench_pickup(cluster: Cluster, plugin: Path, n: int, pace: float) -> list[Row]:
+    ours = pickup_ghosthands(cluster, plugin, n, pace)
+    peer = pickup_procrastinate(cluster, n, pace)
+    notify = notify_round_trip(cluster, n, pace)
+    rows = []
+    for q, name in ((0.5, "p50"), (0.99, "p99")):
+        target = "≤ 5 ms" if name == "p50" else "≤ 20 ms"
+        what = f"pickup {name}, {n} paced jobs, idle worker"
+        rows.append(
+            Row("pickup", what, pct(ours, q), "Procrastinate", pct(peer, q), "ms", False, target)
+        )
+        rows.append(
+            Row(
+                "pickup",
+                what,
+                pct(ours, q),
+                "bare NOTIFY round trip",
+                pct(notify, q),
+                "ms",
+                False,
+                "",
+            )
+        )
+    return rows
+
+
+# -- API ----------------------------------------------------------------------------------
+
+
+async def load(
+    n: int,
+    clients: int,
+    request: Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]],
+    base: str,
+    headers: dict[str, str],
+) -> tuple[float, list[float], list[httpx.Response]]:
+    latencies: list[float] = []
+    responses: list[httpx.Response] = []
+    counter = iter(range(n))
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async def client_loop(http: httpx.AsyncClient) -> None:
+        for i in counter:
+            started = time.perf_counter()
+            response = await request(http, i)
+            latencies.append((time.perf_counter() - started) * 1000)
+            responses.append(response)
+
+    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=30) as http:
+        started = time.perf_counter()
+        await asyncio.gather(*(client_loop(http) for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    return n / elapsed, latencies, responses
+
+
+def api_round(
+    base: str, headers: dict[str, str], post_path: str, get_path: str, n: int, clients: int
+) -> dict[str, Any]:
+    body = {"job_type": "http_check", "target_url": "https://example.com/x", "user_id": USER}
+
+    async def post(http: httpx.AsyncClient, i: int) -> httpx.Response:
+        return await http.post(post_path, json=body)
+
+    post_rate, post_lat, created = asyncio.run(load(n, clients, post, base, headers))
+    assert all(r.status_code == 201 for r in created), {r.status_code for r in created}
+    ids = [r.json().get("id") or r.json().get("job_id") for r in created]
+
+    async def get(http: httpx.AsyncClient, i: int) -> httpx.Response:
+        return await http.get(get_path.format(job_id=ids[i % len(ids)]))
+
+    get_rate, get_lat, read = asyncio.run(load(n, clients, get, base, headers))
+    assert all(r.status_code == 200 for r in read), {r.status_code for r in read}
+    return {"post": (post_rate, post_lat), "get": (get_rate, get_lat)}
+
+
+def bench_api(cluster: Cluster, plugin: Path, n: int, clients: int) -> list[Row]:
+    dsn = cluster.database()
+    port = free_port()
+    cmd = [sys.executable, "-m", "ghosthands", "serve"]
+    with processes([(cmd, gh_env(dsn, plugin, GH_API_PORT=str(port)))]):
+        base = f"http://127.0.0.1:{port}"
+        wait_for(lambda: _up(f"{base}/health"), 60, "ghosthands serve")
+        api_round(
+            base,
+            {"X-GH-Service-Key": SERVICE_KEY},
+            "/api/v1/gh/jobs",
+            "/api/v1/gh/jobs/{job_id}",
+            min(200, n),
+            clients,
+        )  # warm-up
+        ours = api_round(
+            base,
+            {"X-GH-Service-Key": SERVICE_KEY},
+            "/api/v1/gh/jobs",
+            "/api/v1/gh/jobs/{job_id}",
+            n,
+            clients,
+        )
+    dsn = cluster.database()
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    with processes([([sys.executable, "-m", "bench.bare_api", str(port), dsn], env)]):
+        base = f"http://127.0.0.1:{port}"
+        wait_for(lambda: _up(f"{base}/jobs/{uuid.uuid4()}", 404), 60, "bare API")
+        api_round(base, {}, "/jobs", "/jobs/{job_id}", min(200, n), clients)
+        bare = api_round(base, {}, "/jobs", "/jobs/{job_id}", n, clients)
+    rows = []
+    for verb, label in (("post", "POST /jobs"), ("get", "GET /jobs/{id}")):
+        (rate, lat), (brate, blat) = ours[verb], bare[verb]
+        what = f"{label}, {clients} clients, {n:,} requests"
+        rows.append(
+            Row(
+                "api",
+                f"{what}: throughput",
+                rate,
+                "bare Starlette+Hypercorn",
+                brate,
+                "req/s",
+                True,
+                "≥ 0.60×",
+            )
+        )
+        rows.append(
+            Row(
+                "api",
+                f"{what}: p50",
+                pct(lat, 0.5),
+                "bare Starlette+Hypercorn",
+                pct(blat, 0.5),
+                "ms",
+                False,
+                "",
+            )
+        )
+        rows.append(
+            Row(
+                "api",
+                f"{what}: p99",
+                pct(lat, 0.99),
+                "bare Starlette+Hypercorn",
+                pct(blat, 0.99),
+                "ms",
+                False,
+                "≤ 1.5×",
+            )
+        )
+    return rows
+
+
+def _up(url: str, status: int = 200) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == status
+    except httpx.HTTPError:
+        return False
+
+
+# -- browser ------------------------------------------------------------------------------
+
+FORM = (
+    "<html><body><form><label>Name <input name=name></label>"
+    "<label>Email <input name=email type=email></label><button>Apply</button></form></body></html>"
+)
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        for child in children.get(pid, []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def chromium_pss_mb() -> float:
+    total = 0
+    for pid in _descendants(os.getpid()):
+        try:
+            if "chrom" not in Path(f"/proc/{pid}/comm").read_text():
+                continue
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+def bench_browser(jobs: int, concurrent: int) -> list[Row]:
+    from playwright.async_api import async_playwright
+
+    async def one_job(browser: Any) -> None:
+        context = await browser.new_context()
+        page = await context.new_page()
+        await page.set_content(FORM)
+        await page.fill("input[name=name]", "Ada Lovelace")
+        await page.fill("input[name=email]", "ada@example.com")
+        await context.close()
+
+    async def run() -> dict[str, float]:
+        async with async_playwright() as p:
+
+            async def launch() -> Any:
+                return await p.chromium.launch(
+                    executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+                )
+
+            browser = await launch()
+            await one_job(browser)  # warm
+            started = time.perf_counter()
+            for _ in range(jobs):
+                await one_job(browser)
+            warm = (time.perf_counter() - started) * 1000 / jobs
+            base_pss = chromium_pss_mb()
+            contexts = []
+            for _ in range(concurrent):
+                context = await browser.new_context()
+                page = await context.new_page()
+                await page.set_content(FORM)
+                contexts.append(context)
+            await asyncio.sleep(1)
+            per_context = (chromium_pss_mb() - base_pss) / concurrent
+            for c in contexts:
+                await c.close()
+            await browser.close()
+            started = time.perf_counter()
+            for _ in range(jobs):
+                cold = await launch()
+                await one_job(cold)
+                await cold.close()
+            cold_ms = (time.perf_counter() - started) * 1000 / jobs
+            solo = await launch()
+            context = await solo.new_context()
+            page = await context.new_page()
+            await page.set_content(FORM)
+            await asyncio.sleep(1)
+            per_browser = chromium_pss_mb()
+            await solo.close()
+            return {
+                "warm": warm,
+                "cold": cold_ms,
+                "ctx_pss": per_context,
+                "browser_pss": per_browser,
+            }
+
+    r = asyncio.run(run())
+    return [
+        Row(
+            "browser",
+            f"per-job overhead, {jobs} jobs (context + page + fill)",
+            r["warm"],
+            "browser launch per job",
+            r["cold"],
+            "ms",
+            False,
+            "",
+        ),
+        Row(
+            "browser",
+            f"PSS per concurrent job ({concurrent} contexts on one browser)",
+            r["ctx_pss"],
+            "a browser per job (PSS of one browser)",
+            r["browser_pss"],
+            "MB",
+            False,
+            "",
+        ),
+    ]
+
+
+# -- main -----------------------------------------------------------------------------------
+
+BENCHES = ("queue", "pickup", "api", "browser")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small N: a few minutes in all")
+    parser.add_argument("--only", action="append", choices=BENCHES, help="run only these")
+    parser.add_argument("--jobs", type=int, help="queue drain size (default 20000; quick 2000)")
+    parser.add_argument("--pickup", type=int, help="paced pickup jobs (default 500; quick 100)")
+    parser.add_argument(
+        "--requests", type=int, help="API requests per phase (default 5000; quick 1000)"
+    )
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--concurrency", type=int, default=8, help="jobs per worker (default 8)")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    jobs = args.jobs or (2000 if quick else 20000)
+    pickup = args.pickup or (100 if quick else 500)
+    requests = args.requests or (1000 if quick else 5000)
+    only = args.only or list(BENCHES)
+
+    rows: list[Row] = []
+    cluster = Cluster() if set(only) & {"queue", "pickup", "api"} else None
+    try:
+        with tempfile.TemporaryDirectory(prefix="gh-bench-") as tmp:
+            plugin = write_plugin(Path(tmp))
+            if "queue" in only and cluster:
+                rows += bench_queue(cluster, plugin, jobs, args.workers, args.concurrency)
+            if "pickup" in only and cluster:
+                rows += bench_pickup(cluster, plugin, pickup, 0.02)
+            if "api" in only and cluster:
+                rows += bench_api(cluster, plugin, requests, 32)
+            if "browser" in only:
+                rows += bench_browser(5 if quick else 20, 4 if quick else 8)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    print(f"# GhostHands benchmarks ({'quick' if quick else 'full'})")
+    print(
+        f"machine: {platform.node()}, {os.cpu_count()} CPUs, {platform.platform()}, "
+        f"Python {platform.python_version()}; "
+        f"date {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
+    print()
+    print(render(rows))
+    print()
+    print(
+        "Ratio = GhostHands / baseline. For throughput higher is better; for latency, "
+        "time and memory lower is better."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
