@@ -328,11 +328,10 @@ class Demo:
         if ok:
             say(f"Application submitted and confirmed: {outcome.confirmation_id}")
             return 0
-        if status.status not in TERMINAL and status.status != JobStatus.PAUSED:
-            say(f"The job is still {status.status.value}.")
         reasons = []
         if status.status != JobStatus.COMPLETED:
-            reasons.append(f"the job ended {status.status.value}")
+            ended = "ended" if status.status in TERMINAL else "is"
+            reasons.append(f"the job {ended} {status.status.value}")
         if outcome.confirmation_id is None:
             reasons.append("no confirmation id was recognised")
         if submission is None:
