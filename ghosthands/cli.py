@@ -136,6 +136,7 @@ def health(url: str | None, timeout: float, deep: bool) -> None:
     click.echo(f"healthy: {url} answered 200")
 
 
+from ghosthands.demo import demo  # noqa: E402
 from ghosthands.deploy.cli import register as _register_deploy_commands  # noqa: E402
 from ghosthands.jobs_cli import jobs  # noqa: E402  (command groups live in their own modules)
 from ghosthands.keys_cli import keys  # noqa: E402
@@ -143,3 +144,4 @@ from ghosthands.keys_cli import keys  # noqa: E402
 main.add_command(jobs)
 main.add_command(keys)
 _register_deploy_commands(main)
+main.add_command(demo)

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -31,11 +32,13 @@ T = TypeVar("T")
 class ApiClient:
     """A small synchronous client: one httpx.Client, answers decoded into Structs."""
 
-    def __init__(self, url: str, token: str | None, timeout: float = 15.0) -> None:
+    def __init__(
+        self, url: str, token: str | None, timeout: float = 15.0, service_key: str | None = None
+    ) -> None:
         headers: dict[str, str] = {}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        elif secret := os.environ.get("GH_SERVICE_SECRET"):
+        elif secret := service_key or os.environ.get("GH_SERVICE_SECRET"):
             headers["X-GH-Service-Key"] = secret
         else:
             fail("no credentials: set GH_SERVICE_SECRET or pass --token")
@@ -248,23 +251,22 @@ def describe(event: _Event) -> str:
     return f"{at}  {event.event_type}" + (f"  {event.message}" if event.message else "")
 
 
-@jobs.command()
-@click.argument("job_id")
-@click.option(
-    "--reconnects",
-    default=5,
-    show_default=True,
-    help="Reconnect this many times if the stream drops (resumes after the last event).",
-)
-@url_option
-@token_option
-def watch(job_id: str, reconnects: int, url: str, token: str | None) -> None:
-    """Follow a job's events live until it finishes. Exit 0 if it completed."""
-    client = ApiClient(url, token)
+def follow_events(
+    client: ApiClient,
+    job_id: str,
+    *,
+    reconnects: int = 5,
+    on_line: Callable[[], None] | None = None,
+) -> Iterator[_Event]:
+    """The job's events from its live stream, until the job reaches a terminal status.
+
+    Reconnects with ``Last-Event-ID`` when the stream drops (at most ``reconnects``
+    times in a row). ``on_line`` is called for every line received, keepalives
+    included: a hook for the caller to give up (by raising) while the job is quiet.
+    """
     last_id: str | None = None
-    final: str | None = None
     attempts = 0
-    while final is None:
+    while True:
         headers = {"Last-Event-ID": last_id} if last_id else {}
         try:
             with client.http.stream(
@@ -280,6 +282,8 @@ def watch(job_id: str, reconnects: int, url: str, token: str | None) -> None:
                 event_id: str | None = None
                 name = "message"
                 for line in response.iter_lines():
+                    if on_line is not None:
+                        on_line()
                     if line.startswith("id:"):
                         event_id = line[3:].strip()
                     elif line.startswith("event:"):
@@ -294,24 +298,40 @@ def watch(job_id: str, reconnects: int, url: str, token: str | None) -> None:
                         except msgspec.DecodeError:  # ValidationError is a subclass
                             data, event_id, name = [], None, "message"
                             continue
-                        click.echo(describe(event))
+                        attempts = 0
                         last_id = event_id or last_id
+                        yield event
                         if event.event_type == "status_changed" and event.to_status in TERMINAL:
-                            final = event.to_status
+                            return
                         data, event_id, name = [], None, "message"
         except httpx.HTTPError as exc:
             click.echo(f"stream interrupted ({type(exc).__name__})", err=True)
-        if final is None:
-            # The server ended the stream (drain) or the job was already finished.
-            status = client.call("GET", f"/jobs/{job_id}", Job).status
-            if status in TERMINAL:
-                final = status.value
-                break
-            attempts += 1
-            if attempts > reconnects:
-                fail("gave up reconnecting to the event stream")
-            time.sleep(min(5.0, 0.5 * attempts))
-    click.echo(f"job {job_id} {final}")
+        # The server ended the stream (drain) or the job was already finished.
+        if client.call("GET", f"/jobs/{job_id}", Job).status in TERMINAL:
+            return
+        attempts += 1
+        if attempts > reconnects:
+            fail("gave up reconnecting to the event stream")
+        time.sleep(min(5.0, 0.5 * attempts))
+
+
+@jobs.command()
+@click.argument("job_id")
+@click.option(
+    "--reconnects",
+    default=5,
+    show_default=True,
+    help="Reconnect this many times if the stream drops (resumes after the last event).",
+)
+@url_option
+@token_option
+def watch(job_id: str, reconnects: int, url: str, token: str | None) -> None:
+    """Follow a job's events live until it finishes. Exit 0 if it completed."""
+    client = ApiClient(url, token)
+    for event in follow_events(client, job_id, reconnects=reconnects):
+        click.echo(describe(event))
+    final = client.call("GET", f"/jobs/{job_id}", Job).status
+    click.echo(f"job {job_id} {final.value}")
     sys.exit(0 if final == JobStatus.COMPLETED else 1)
 
 

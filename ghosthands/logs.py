@@ -15,7 +15,7 @@ import logging
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TextIO
 
 import msgspec
 
@@ -144,12 +144,14 @@ def log_context(**fields: Any) -> Iterator[None]:
         _context.reset(token)
 
 
-def configure_logging(role: str, level: str = "info", secrets: Iterable[str] = ()) -> None:
-    """Send every logger (ours, Hypercorn's, psycopg's) to stdout as JSON lines."""
+def configure_logging(
+    role: str, level: str = "info", secrets: Iterable[str] = (), stream: TextIO | None = None
+) -> None:
+    """Send every logger (ours, Hypercorn's, psycopg's) to stdout (or ``stream``) as JSON lines."""
     _static.clear()
     _static["role"] = role
     redact.set_values(secrets)
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

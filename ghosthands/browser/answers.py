@@ -40,6 +40,13 @@ class Education(msgspec.Struct, forbid_unknown_fields=False):
     graduation_year: int | str | None = None
     start_date: str | None = None
     end_date: str | None = None
+    #: The spellings of ``POST /valet/apply`` (``ghosthands.api.schemas.Education``).
+    institution: str | None = None
+    field: str | None = None
+
+    def __post_init__(self) -> None:
+        self.school = self.school or self.institution
+        self.field_of_study = self.field_of_study or self.field
 
 
 class WorkHistory(msgspec.Struct, forbid_unknown_fields=False):

@@ -325,11 +325,8 @@ class ApplicationFlow:
         )
 
     async def _ask_human(self, page: Any, blocker: Blocker) -> None:
+        # wait_for_human stores the screenshot with the pause (the JobContext contract).
         shot = await self.session.screenshot()
-        if shot is not None:
-            await self.ctx.save_artifact(
-                "screenshot", f"blocker-{blocker.kind}.png", "image/png", shot
-            )
         await self.ctx.progress("blocked", kind=blocker.kind, reason=blocker.reason, url=page.url)
         resolution = await self.ctx.wait_for_human(
             blocker.kind,

@@ -29,6 +29,11 @@ class ResumeRef(msgspec.Struct, forbid_unknown_fields=False):
     download_url: str | None = None
     filename: str | None = None
     content_type: str | None = None
+    #: The spelling of ``POST /valet/apply`` (``ghosthands.api.schemas.ResumeRef``).
+    file_name: str | None = None
+
+    def __post_init__(self) -> None:
+        self.filename = self.filename or self.file_name
 
 
 def _name_and_type(ref: ResumeRef, fallback_path: str) -> tuple[str, str]:

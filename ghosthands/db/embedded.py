@@ -167,6 +167,11 @@ class EmbeddedPostgres:
                 assert last_error is not None
                 raise last_error
         except BaseException:
+            # Interrupted after pg_ctl started the server but before it said so: the
+            # server must not outlive its deleted data directory.
+            pid = self.postmaster_pid()
+            if pid is not None:
+                _kill_and_wait(pid)
             self._remove()
             raise
         self._started = True

@@ -1,4 +1,8 @@
-"""A sample applicant: a VALET profile, answers to common questions and a resume PDF."""
+"""A sample applicant: a VALET profile, answers to common questions and a resume PDF.
+
+``SAMPLE_PROFILE`` is exactly what ``POST /valet/apply`` accepts as ``profile``
+(``ghosthands.api.schemas.Profile``), so the demo and the tests send it unchanged.
+"""
 
 from __future__ import annotations
 
@@ -22,9 +26,9 @@ SAMPLE_PROFILE: dict[str, Any] = {
     "years_of_experience": 7,
     "education": [
         {
-            "school": "University of London",
+            "institution": "University of London",
             "degree": "Bachelor of Science",
-            "field_of_study": "Mathematics",
+            "field": "Mathematics",
             "graduation_year": 2016,
         }
     ],
@@ -33,7 +37,6 @@ SAMPLE_PROFILE: dict[str, Any] = {
             "company": "Analytical Engines Ltd",
             "title": "Senior Software Engineer",
             "start_date": "2019-03",
-            "current": True,
         }
     ],
     "skills": ["Python", "PostgreSQL", "Playwright", "Distributed systems"],

@@ -100,7 +100,9 @@ class JobHarness:
     ) -> HumanResolution:
         url = None
         if screenshot is not None:
-            url = await self.save_artifact("screenshot", "needs-human.png", "image/png", screenshot)
+            url = await self.save_artifact(
+                "screenshot", f"{interaction_type}.png", "image/png", screenshot
+            )
         await self.conn.execute(
             "UPDATE gh_automation_jobs SET status = 'paused', interaction_type = %s, "
             "interaction_data = %s::jsonb, paused_at = now() WHERE id = %s",

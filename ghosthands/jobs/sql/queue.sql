@@ -296,7 +296,7 @@ WHERE id = %(job_id)s AND execution_attempt_id = %(attempt_id)s AND status = 'ru
 RETURNING id;
 
 -- name: take_resume
--- Fenced: when a human has answered, take (and clear) the answer and run again.
+-- Fenced: when a human has answered, take (and clear) the answer and what it answered; run again.
 WITH answered AS (
     SELECT id, resume_ref
     FROM gh_automation_jobs
@@ -306,6 +306,7 @@ WITH answered AS (
 )
 UPDATE gh_automation_jobs j
 SET status = 'running', resume_ref = NULL, paused_at = NULL, last_heartbeat = now(),
+    interaction_type = NULL, interaction_data = NULL,
     status_message = 'resumed by a human'
 FROM answered a
 WHERE j.id = a.id
