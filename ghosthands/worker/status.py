@@ -101,6 +101,8 @@ class StatusServer:
         self.host = host
         self.port = port
         self._shutdown = anyio.Event()
+        #: Set once Hypercorn has finished its own shutdown.
+        self.stopped = anyio.Event()
 
     def stop(self) -> None:
         self._shutdown.set()
@@ -116,4 +118,7 @@ class StatusServer:
         config.include_server_header = False
         log.info("worker_status_listening", host=host, port=port)
         task_status.started(port)
-        await serve(self.app, config, shutdown_trigger=self._shutdown.wait)  # type: ignore[arg-type]
+        try:
+            await serve(self.app, config, shutdown_trigger=self._shutdown.wait)  # type: ignore[arg-type]
+        finally:
+            self.stopped.set()

@@ -56,6 +56,10 @@ def new_worker_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
+#: How long the status server gets to close its connections at shutdown.
+STATUS_SERVER_STOP_SECONDS = 3.0
+
+
 class Worker:
     """One worker process's job machinery. Build, then ``await run(shutdown, ready)``."""
 
@@ -213,6 +217,11 @@ class Worker:
                 log.warning("final_callbacks_skipped", error=_short(exc))
         self.sender.stop()
         self.status_server.stop()
+        # Let Hypercorn finish its graceful shutdown before the services scope is
+        # cancelled: cancelled mid-shutdown (an HTTP client still holding a keep-alive
+        # connection) it raises InvalidStateError, which failed the worker's exit code.
+        with anyio.move_on_after(STATUS_SERVER_STOP_SECONDS):
+            await self.status_server.stopped.wait()
         self.state = "offline"
         with anyio.move_on_after(2.0):
             try:
