@@ -349,10 +349,13 @@ class Settings:
 
     @property
     def headless(self) -> bool:
-        """Headless unless set otherwise; development defaults to a visible browser."""
+        """Headless unless set otherwise; development shows the browser when there is a
+        display to show it on (a headed Chromium without one fails every job)."""
         if self.browser_headless is not None:
             return self.browser_headless
-        return self.environment != "development"
+        if self.environment != "development":
+            return True
+        return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
     @property
     def pool_url(self) -> str | None:

@@ -29,7 +29,17 @@ def test_defaults_follow_the_seed() -> None:
 def test_node_env_is_accepted_and_gh_env_wins() -> None:
     assert load_settings({"NODE_ENV": "development"}).environment == "development"
     assert load_settings({"NODE_ENV": "development", "GH_ENV": "test"}).environment == "test"
+
+
+def test_development_is_headed_only_with_a_display(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("DISPLAY", ":0")
     assert load_settings({"NODE_ENV": "development"}).headless is False
+    monkeypatch.delenv("DISPLAY")
+    assert load_settings({"NODE_ENV": "development"}).headless is True
+    assert (
+        load_settings({"GH_ENV": "development", "GH_BROWSER_HEADLESS": "false"}).headless is False
+    )
 
 
 @pytest.mark.parametrize(
