@@ -58,6 +58,8 @@ class Host:
             "GH_WORKER_PORT": str(self.worker_port),
             "GH_ENABLE_TEST_ROUTES": "true",
             "GH_POLL_SECONDS": "0.5",
+            # Jobs in these tests fetch pages the tests serve on 127.0.0.1.
+            "GH_ALLOW_PRIVATE_NETWORKS": "true",
         }
         (self.root / ".env").write_text("".join(f"{k}={v}\n" for k, v in lines.items()))
 

@@ -1,20 +1,23 @@
 """``ghosthands deploy`` end to end with the ``local`` runtime: real wheels, real venvs,
 real ``serve``/``work`` processes, a real PostgreSQL.
 
-v1 is released, v2 replaces it while a request is in flight (it completes; /health is
-down no longer than the restart), a broken v3 is rolled back to v2, and two deploys at
-once are refused with the lock holder named.
+v1 is released, v2 replaces it while a job runs and a request is in flight (both
+complete, the job exactly once; /health is down no longer than the restart), a broken
+v3 is rolled back to v2, and two deploys at once are refused with the lock holder named.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
 
 import httpx
 
 from tests.deploy.hosts import HealthWatch, Host
 from tests.support import wait_until
+from tests.worker.helpers import LocalServer, execute, insert_job, job, status_of
 
 
 def _restart_seconds(host: Host, tag: str) -> float:
@@ -43,7 +46,14 @@ def test_release_upgrade_and_automatic_rollback(make_host: Callable[..., Host]) 
     assert (host.health() or {}).get("version") == "1.0.0"
     assert (host.root / "current").resolve() == (host.root / "releases" / "1.0.0")
 
-    # v2 while a request is in flight and /health is watched throughout.
+    # v2 while a job runs, a request is in flight and /health is watched throughout.
+    def slow_page(req: BaseHTTPRequestHandler, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        time.sleep(4)  # the page itself is slow: the job is still running when v2 comes
+        return 200, {"content-type": "text/html"}, b"<title>Slow careers page</title>"
+
+    site = LocalServer(slow_page)
+    job_id = insert_job(host.database_url, target_url=f"{site.url}/careers")
+    wait_until(lambda: status_of(host.database_url, job_id) == "running", 30, "job running")
     watch = HealthWatch(f"{host.base_url}/health")
     deploy = host.start("release", "2.0.0")
     wait_until(
@@ -71,6 +81,17 @@ def test_release_upgrade_and_automatic_rollback(make_host: Callable[..., Host]) 
     response = in_flight.get("response")
     assert isinstance(response, httpx.Response) and response.status_code == 200, in_flight
     assert (host.health() or {}).get("version") == "2.0.0"
+    # The job finished on v1's worker during the drain: once, never released or re-run.
+    finished = job(host.database_url, job_id)
+    site.close()
+    assert finished["status"] == "completed", finished
+    assert finished["result_data"]["title"] == "Slow careers page"
+    claims = execute(
+        host.database_url,
+        "SELECT count(*) AS n FROM gh_job_events WHERE job_id = %s AND to_status = 'queued'",
+        (job_id,),
+    )
+    assert claims == [{"n": 1}]
     restart_seconds = _restart_seconds(host, "2.0.0")
     assert watch.longest_outage() <= restart_seconds + 0.5, (
         watch.longest_outage(),
