@@ -112,10 +112,14 @@ class JobQueue:
         jobs_completed: int,
         jobs_failed: int,
         metadata: dict[str, Any],
-    ) -> None:
-        """Register this run, or refresh its heartbeat and counters (same statement)."""
+    ) -> str:
+        """Register this run, or refresh its heartbeat and counters (same statement).
+
+        Returns the status the registry now holds: ``draining`` or ``offline`` when an
+        operator deregistered this worker, which it must then obey.
+        """
         async with self.db.connection() as conn:
-            await conn.execute(
+            cur = await conn.execute(
                 Q.upsert_worker,
                 {
                     "worker_id": self.worker_id,
@@ -130,6 +134,9 @@ class JobQueue:
                     "metadata": Jsonb(metadata),
                 },
             )
+            row = await cur.fetchone()
+        assert row is not None
+        return str(row["status"])
 
     # -- claiming and heartbeats ----------------------------------------------------
 

@@ -392,7 +392,7 @@ class Worker:
                 self._services.start_soon(self._check_job, handle)
 
     async def _upsert_registry(self) -> None:
-        await self.queue.upsert_worker(
+        recorded = await self.queue.upsert_worker(
             status=self.state if self.state != "starting" else "active",
             host=self.host,
             pid=os.getpid(),
@@ -403,6 +403,10 @@ class Worker:
             jobs_failed=self.runner.jobs_failed,
             metadata={"status_port": self.status_port} if self.status_port else {},
         )
+        if recorded != "active" and self.claiming and self.state == "active":
+            # POST /valet/workers/deregister marked this worker: stop claiming, like
+            # POST /worker/drain; running jobs finish (or were released by the API).
+            self.begin_drain("deregistered")
 
     async def _recovery_loop(self) -> None:
         interval = max(0.5, self.settings.stale_seconds / 2)

@@ -309,3 +309,48 @@ def test_repeated_heartbeat_failures_stop_claiming_until_they_land_again(
     finally:
         execute(database_url, f"DROP OWNED BY {role}")
         execute(database_url, f"DROP ROLE {role}")
+
+
+def test_a_deregistered_worker_stops_claiming_and_keeps_the_mark(
+    start_worker: Callable[..., GhProcess], database_url: str
+) -> None:
+    from tests.worker.helpers import execute
+
+    worker = start_worker(GH_HEARTBEAT_SECONDS="0.2")
+    worker_id = worker.wait_event("worker_registered")["worker_id"]
+    # What POST /valet/workers/deregister does to the registry (tested in tests/api).
+    execute(
+        database_url,
+        "UPDATE gh_worker_registry SET status = 'draining' WHERE worker_id = %s",
+        (worker_id,),
+    )
+    worker.wait_event("worker_draining", reason="deregistered", timeout=10)
+    job_id = insert_job(database_url, job_type="test_slow", input_data={"seconds": 0})
+    port = status_port(worker)
+    # Several heartbeats later the mark still stands and the job was not claimed.
+    wait_until(
+        lambda: httpx.get(f"http://127.0.0.1:{port}/worker/status").json()["claiming"] is False,
+        5,
+        "status server reports not claiming",
+    )
+    beats = execute(
+        database_url,
+        "SELECT status, last_heartbeat FROM gh_worker_registry WHERE worker_id = %s",
+        (worker_id,),
+    )[0]
+    wait_until(
+        lambda: execute(
+            database_url,
+            "SELECT last_heartbeat > %s AS later FROM gh_worker_registry WHERE worker_id = %s",
+            (beats["last_heartbeat"], worker_id),
+        )[0]["later"],
+        5,
+        "a later heartbeat",
+    )
+    registry = execute(
+        database_url, "SELECT status FROM gh_worker_registry WHERE worker_id = %s", (worker_id,)
+    )
+    assert registry == [{"status": "draining"}]
+    assert status_of(database_url, job_id) == "pending"
+    worker.send(signal.SIGTERM)
+    assert worker.wait(timeout=15) == 0, worker.output

@@ -11,20 +11,23 @@
 SELECT set_config('gh.actor', %(actor)s, true);
 
 -- name: upsert_worker
--- Register this worker run, or refresh its heartbeat, status and counters.
+-- Register this worker run, or refresh its heartbeat, status and counters; an operator's draining/offline mark (deregister) is kept, and returned so the worker obeys it.
 INSERT INTO gh_worker_registry AS w
     (worker_id, status, host, pid, version, current_jobs, max_jobs, jobs_completed,
      jobs_failed, metadata)
 VALUES (%(worker_id)s, %(status)s, %(host)s, %(pid)s, %(version)s, %(current_jobs)s,
         %(max_jobs)s, %(jobs_completed)s, %(jobs_failed)s, %(metadata)s)
 ON CONFLICT (worker_id) DO UPDATE SET
-    status = EXCLUDED.status,
+    status = CASE
+        WHEN EXCLUDED.status = 'active' AND w.status IN ('draining', 'offline')
+        THEN w.status ELSE EXCLUDED.status END,
     current_jobs = EXCLUDED.current_jobs,
     max_jobs = EXCLUDED.max_jobs,
     jobs_completed = EXCLUDED.jobs_completed,
     jobs_failed = EXCLUDED.jobs_failed,
     metadata = w.metadata || EXCLUDED.metadata,
-    last_heartbeat = now();
+    last_heartbeat = now()
+RETURNING status;
 
 -- name: claim_jobs
 -- Claim up to %(limit)s due pending jobs for one worker, best first, in one statement.
