@@ -59,6 +59,31 @@ def _budget_fields(body: ValetApplyRequest | ValetTaskRequest) -> dict[str, Any]
     return fields
 
 
+def _valet_job(
+    body: ValetApplyRequest | ValetTaskRequest,
+    job_type: str,
+    task_description: str,
+    input_data: dict[str, Any],
+) -> NewJob:
+    """A job VALET submits: the fields both VALET routes share, created_by 'valet'."""
+    return NewJob(
+        user_id=body.user_id,
+        created_by="valet",
+        job_type=job_type,
+        target_url=body.target_url,
+        task_description=task_description,
+        input_data=input_data,
+        priority=body.priority,
+        max_retries=body.max_retries,
+        timeout_seconds=body.timeout_seconds,
+        metadata=body.metadata,
+        tags=body.tags,
+        callback_url=body.callback_url,
+        valet_task_id=body.valet_task_id,
+        idempotency_key=body.idempotency_key,
+    )
+
+
 async def _submit(services: Services, job: NewJob) -> Response:
     try:
         row = await services.submissions.create(job, owner=None)
@@ -89,45 +114,16 @@ async def valet_apply(call: Call[ValetApplyRequest, None]) -> Response:
         input_data["resume"] = _builtins(body.resume)
     if body.platform is not None:
         input_data["platform"] = body.platform
-    job = NewJob(
-        user_id=body.user_id,
-        created_by="valet",
-        job_type="apply",
-        target_url=body.target_url,
-        task_description=body.task_description or "Apply to this job posting",
-        input_data=input_data,
-        priority=body.priority,
-        max_retries=body.max_retries,
-        timeout_seconds=body.timeout_seconds,
-        metadata=body.metadata,
-        tags=body.tags,
-        callback_url=body.callback_url,
-        valet_task_id=body.valet_task_id,
-        idempotency_key=body.idempotency_key,
-    )
-    return await _submit(services, job)
+    task = body.task_description or "Apply to this job posting"
+    return await _submit(services, _valet_job(body, "apply", task, input_data))
 
 
 async def valet_task(call: Call[ValetTaskRequest, None]) -> Response:
     services: Services = call.services
     body = call.body
     check_urls(services.settings, target_url=body.target_url, callback_url=body.callback_url)
-    job = NewJob(
-        user_id=body.user_id,
-        created_by="valet",
-        job_type=body.job_type,
-        target_url=body.target_url,
-        task_description=body.task_description,
-        input_data={**body.input_data, **_budget_fields(body)},
-        priority=body.priority,
-        max_retries=body.max_retries,
-        timeout_seconds=body.timeout_seconds,
-        metadata=body.metadata,
-        tags=body.tags,
-        callback_url=body.callback_url,
-        valet_task_id=body.valet_task_id,
-        idempotency_key=body.idempotency_key,
-    )
+    input_data = {**body.input_data, **_budget_fields(body)}
+    job = _valet_job(body, body.job_type, body.task_description, input_data)
     return await _submit(services, job)
 
 
