@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import anyio
 import msgspec
 import pytest
 
@@ -62,6 +63,31 @@ def browser_main_process() -> int:
         if b"--type=" not in Path(f"/proc/{pid}/cmdline").read_bytes():
             return pid
     raise AssertionError("no browser process found")
+
+
+def renderer_processes() -> list[int]:
+    """Renderers of the browser: with every context closed, none should be left."""
+    found = []
+    for pid in chromium_processes():
+        with contextlib.suppress(OSError):
+            if b"--type=renderer" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
+    return found
+
+
+async def settled_memory_kib(timeout: float = 10.0) -> tuple[int, int, int]:
+    """memory_kib() once the renderers of closed contexts have exited.
+
+    Closing a context returns before Chromium reaps its renderer (~0.1 s later); a
+    sample taken in that window counts a dying renderer as growth. A renderer still
+    alive after ``timeout`` is a leak and fails the test.
+    """
+    deadline = time.monotonic() + timeout
+    while renderer_processes():
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"renderers outlived their contexts: {renderer_processes()}")
+        await anyio.sleep(0.05)
+    return memory_kib()
 
 
 def memory_kib() -> tuple[int, int, int]:
@@ -187,7 +213,7 @@ async def test_200_sequential_jobs_keep_memory_flat(
             )
         assert isinstance(result, HandlerResult)
         if n + 1 in (20, 50, 100, 150, 200):
-            samples.append((n + 1, *memory_kib()))
+            samples.append((n + 1, *await settled_memory_kib()))
     elapsed = time.monotonic() - started
     with capsys.disabled():
         print(f"\n200 jobs in {elapsed:.1f}s; browser process tree after N jobs:")
@@ -199,4 +225,4 @@ async def test_200_sequential_jobs_keep_memory_flat(
     assert provider.browser.contexts == []  # every job's context was closed
     warm_pss, final_pss = samples[0][2], samples[-1][2]
     assert final_pss < warm_pss * 1.3 + 30 * 1024, samples
-    assert samples[-1][3] <= samples[0][3] + 1, samples  # no leaked renderer processes
+    assert samples[-1][3] <= samples[0][3], samples  # no leaked processes
