@@ -13,11 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 from psycopg.types.json import Jsonb
 
+from ghosthands.db.batch import GroupWriter
 from ghosthands.db.pool import Conn, Database
 from ghosthands.db.queries import load_queries
 from ghosthands.handlers.base import JobSpec
@@ -75,6 +77,17 @@ class Callback(msgspec.Struct, frozen=True):
     attempts: int
 
 
+class _Completion(msgspec.Struct, frozen=True):
+    """One successful run's final write, waiting for its group commit."""
+
+    job: JobSpec
+    status: JobStatus
+    result_data: dict[str, Any]
+    summary: str
+    final_mode: str | None
+    tier: str
+
+
 class UsageTotals(msgspec.Struct, frozen=True):
     job_cost_cents: float
     month_cost_cents: float
@@ -86,6 +99,10 @@ class JobQueue:
     def __init__(self, db: Database, worker_id: str) -> None:
         self.db = db
         self.worker_id = worker_id
+        # Starts and successful finishes are group-committed: while one such write is
+        # in flight, the others queue up and go out together as the next statement.
+        self._starts: GroupWriter[JobSpec, bool] = GroupWriter(self._mark_running)
+        self._completions: GroupWriter[_Completion, bool] = GroupWriter(self._complete)
 
     async def _actor(self, conn: Conn) -> None:
         await conn.execute(Q.set_actor, {"actor": self.worker_id})
@@ -146,17 +163,19 @@ class JobQueue:
         """Claim up to ``limit`` due jobs (one statement), best first."""
         if limit <= 0:
             return []
-        async with self.db.connection() as conn:
-            await self._actor(conn)
-            cur = await conn.execute(
-                Q.claim_jobs,
-                {
-                    "limit": limit,
-                    "worker_id": self.worker_id,
-                    "worker_prefix": worker_prefix,
-                    "preferred_grace": preferred_grace_seconds,
-                },
-            )
+        # BEGIN, set-up, claim and COMMIT go out as one pipeline: one round trip.
+        async with self.db.autocommit() as conn:
+            async with conn.pipeline(), conn.transaction():
+                await conn.execute(Q.claim_setup, {"actor": self.worker_id})
+                cur = await conn.execute(
+                    Q.claim_jobs,
+                    {
+                        "limit": limit,
+                        "worker_id": self.worker_id,
+                        "worker_prefix": worker_prefix,
+                        "preferred_grace": preferred_grace_seconds,
+                    },
+                )
             rows = await cur.fetchall()
         claimed = [
             ClaimedJob(
@@ -186,10 +205,20 @@ class JobQueue:
 
     async def mark_running(self, job: JobSpec) -> bool:
         """Fenced ``queued`` → ``running``. False: the claim is no longer ours."""
-        async with self.db.connection() as conn:
-            await self._actor(conn)
-            cur = await conn.execute(Q.mark_running, self._fence(job, message="running"))
-            return await cur.fetchone() is not None
+        return await self._starts.submit(job)
+
+    async def _mark_running(self, jobs: Sequence[JobSpec]) -> list[bool]:
+        async with self.db.autocommit() as conn:
+            cur = await conn.execute(
+                Q.mark_running,
+                {
+                    "job_ids": [j.id for j in jobs],
+                    "attempt_ids": [j.execution_attempt_id for j in jobs],
+                    "actor": self.worker_id,
+                },
+            )
+            started = {row["id"] for row in await cur.fetchall()}
+        return [j.id in started for j in jobs]
 
     async def heartbeat_jobs(self, jobs: list[JobSpec]) -> set[uuid.UUID]:
         """Refresh these jobs' heartbeats; return the ids this worker still holds."""
@@ -309,21 +338,29 @@ class JobQueue:
         tier: str,
     ) -> bool:
         """Fenced: the run succeeded (``completed`` or ``awaiting_review``)."""
-        async with self.db.connection() as conn:
-            await self._actor(conn)
+        return await self._completions.submit(
+            _Completion(job, status, result_data, summary, final_mode, tier)
+        )
+
+    async def _complete(self, done: Sequence[_Completion]) -> list[bool]:
+        async with self.db.autocommit() as conn:
             cur = await conn.execute(
-                Q.complete_job,
-                self._fence(
-                    job,
-                    status=status.value,
-                    result_data=Jsonb(result_data),
-                    summary=summary,
-                    final_mode=final_mode,
-                    message=summary[:500] or status.value,
-                    tier=tier,
-                ),
+                Q.complete_jobs,
+                {
+                    "job_ids": [c.job.id for c in done],
+                    "attempt_ids": [c.job.execution_attempt_id for c in done],
+                    "statuses": [c.status.value for c in done],
+                    "results": [Jsonb(c.result_data) for c in done],
+                    "summaries": [c.summary for c in done],
+                    "final_modes": [c.final_mode for c in done],
+                    "messages": [c.summary[:500] or c.status.value for c in done],
+                    "tiers": [c.tier for c in done],
+                    "held": _HELD,
+                    "actor": self.worker_id,
+                },
             )
-            return await cur.fetchone() is not None
+            completed = {row["id"] for row in await cur.fetchall()}
+        return [c.job.id in completed for c in done]
 
     async def fail(
         self,

@@ -1,10 +1,12 @@
 """Wake-ups from PostgreSQL: one direct connection LISTENing, reconnecting on its own.
 
-``gh_job_created`` means "maybe something to claim"; ``gh_job_event`` carries every job
-event (cancellations, resume requests, status changes). The connection is re-made with
-backoff whenever it breaks (database restart, network), and every reconnect calls
-``on_connected`` so the worker can look for what it may have missed meanwhile. The
-worker also polls (``GH_POLL_SECONDS``), so a lost notification only delays work.
+``gh_job_created`` means "maybe something to claim"; ``gh_job_control`` carries the job
+events a worker acts on (cancellations, jobs back to pending, resume requests: migration
+0006); ``gh_callback_queued`` means a callback is waiting in the outbox. The connection
+is re-made with backoff whenever it breaks (database restart, network), and every
+reconnect calls ``on_connected`` so the worker can look for what it may have missed
+meanwhile. The worker also polls (``GH_POLL_SECONDS``), so a lost notification only
+delays work.
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ from ghosthands.logs import get_logger
 log = get_logger(__name__)
 
 JOB_CREATED = "gh_job_created"
-JOB_EVENT = "gh_job_event"
+JOB_CONTROL = "gh_job_control"
+CALLBACK_QUEUED = "gh_callback_queued"
 #: How often the notification wait returns to apply channel changes and stop requests.
 TICK_SECONDS = 0.25
 
 
 class JobEvent:
-    """The payload of a ``gh_job_event`` notification."""
+    """The payload of a ``gh_job_control`` notification."""
 
     __slots__ = ("event_type", "job_id", "to_status")
 
@@ -48,15 +51,17 @@ class Listener:
         *,
         on_job_created: Callable[[], None],
         on_job_event: Callable[[JobEvent], None],
+        on_callback_queued: Callable[[], None],
         on_connected: Callable[[], None],
         ping_seconds: float,
     ) -> None:
         self.db = db
         self.on_job_created = on_job_created
         self.on_job_event = on_job_event
+        self.on_callback_queued = on_callback_queued
         self.on_connected = on_connected
         self.ping_seconds = ping_seconds
-        self.channels: set[str] = {JOB_CREATED, JOB_EVENT}
+        self.channels: set[str] = {JOB_CREATED, JOB_CONTROL, CALLBACK_QUEUED}
         self.connected = False
         self.connections = 0
         self._stopping = False
@@ -120,7 +125,10 @@ class Listener:
         if channel == JOB_CREATED:
             self.on_job_created()
             return
-        if channel != JOB_EVENT:
+        if channel == CALLBACK_QUEUED:
+            self.on_callback_queued()
+            return
+        if channel != JOB_CONTROL:
             return
         try:
             data = json.loads(payload)

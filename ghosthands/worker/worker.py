@@ -42,13 +42,14 @@ from ghosthands.worker.status import ActiveJob, StatusServer, WorkerStatus
 
 log = get_logger(__name__)
 
+#: How long a busy worker waits for more of its slots to free up before claiming (see
+#: Worker._gather_free_slots): short beside any real job, long beside a no-op one.
+CLAIM_GATHER_SECONDS = 0.005
 #: Consecutive failed heartbeats after which the worker stops claiming new jobs.
 MAX_HEARTBEAT_FAILURES = 3
 #: Part of the drain window kept for releasing unfinished jobs (the supervisor allows
 #: one second past the drain limit before it aborts).
 RELEASE_RESERVE_SECONDS = 0.5
-#: Statuses whose events may have put a row in the callback outbox.
-_CALLBACK_STATUSES = frozenset({"completed", "failed", "cancelled", "paused", "awaiting_review"})
 
 
 def new_worker_id(prefix: str) -> str:
@@ -93,8 +94,10 @@ class Worker:
         self._jobs: anyio.abc.TaskGroup | None = None
         self.listener = Listener(
             db,
-            on_job_created=self._claim_wake.set,
+            # Not self._claim_wake.set: the claim loop replaces that event every round.
+            on_job_created=lambda: self._claim_wake.set(),
             on_job_event=self._on_job_event,
+            on_callback_queued=lambda: self.sender.wake(),
             on_connected=self._on_listener_connected,
             ping_seconds=max(1.0, settings.poll_seconds),
         )
@@ -175,7 +178,7 @@ class Worker:
         self.claiming = False
         self.state = "draining"
         self._drain_started = time.monotonic()
-        # UNLISTEN new-job wake-ups; gh_job_event stays until the running jobs are done,
+        # UNLISTEN new-job wake-ups; gh_job_control stays until the running jobs are done,
         # since a cancellation must still reach them while they finish.
         self.listener.unlisten(JOB_CREATED)
         self._claim_wake.set()
@@ -258,6 +261,7 @@ class Worker:
         failures = 0
         while self.claiming:
             self._claim_wake = anyio.Event()  # wake-ups from now on are kept (coalesced)
+            await self._gather_free_slots()
             free = self.settings.max_concurrent_jobs - len(self.running)
             if free > 0 and not self.claims_suspended:
                 try:
@@ -302,6 +306,21 @@ class Worker:
             with anyio.move_on_after(self.settings.poll_seconds):
                 await self._claim_wake.wait()
 
+    async def _gather_free_slots(self) -> None:
+        """With jobs still running and fewer than half the slots free, wait up to
+        CLAIM_GATHER_SECONDS for more to free up, so that one claim (and the group-committed
+        starts and finishes after it) serves several slots instead of one. An idle worker
+        never waits, nor one with at most two slots."""
+        limit = self.settings.max_concurrent_jobs
+        deadline = anyio.current_time() + CLAIM_GATHER_SECONDS
+        while self.claiming and self.running and 0 < limit - len(self.running) < limit / 2:
+            remaining = deadline - anyio.current_time()
+            if remaining <= 0:
+                return
+            with anyio.move_on_after(remaining):
+                await self._claim_wake.wait()
+            self._claim_wake = anyio.Event()
+
     # -- running one job --------------------------------------------------------------
 
     async def _run_job(self, handle: RunningJob) -> None:
@@ -316,13 +335,10 @@ class Worker:
             self.metrics.active_jobs.set(len(self.running))
             self._job_done.set()
             self._claim_wake.set()
-            self.sender.wake()
 
     # -- events, heartbeats, recovery ------------------------------------------------
 
     def _on_job_event(self, event: JobEvent) -> None:
-        if event.to_status in _CALLBACK_STATUSES:
-            self.sender.wake()
         if event.to_status == JobStatus.PENDING and self.claiming:
             self._claim_wake.set()
         handle = self.running.get(event.job_id)

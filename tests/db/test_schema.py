@@ -108,3 +108,44 @@ def test_deleting_a_job_cascades_to_its_events(database_url: str) -> None:
             "SELECT count(*) FROM gh_job_events WHERE job_id = %s", (job_id,)
         ).fetchone()
     assert row == (0,)
+
+
+def _notes(conn: psycopg.Connection) -> list[tuple[str, dict[str, object] | str]]:
+    """Notifications delivered so far (a round trip flushes them in)."""
+    conn.execute("SELECT 1")
+    return [
+        (n.channel, json.loads(n.payload) if n.payload else "") for n in conn.notifies(timeout=0.5)
+    ]
+
+
+def test_workers_hear_only_what_they_act_on(database_url: str) -> None:
+    """gh_job_control carries cancellations, jobs back to pending and resume requests;
+    gh_callback_queued fires when a callback waits in the outbox. Ordinary progress of
+    a job (queued, running, completed without callback) reaches no worker."""
+    with (
+        psycopg.connect(database_url, autocommit=True) as listener,
+        psycopg.connect(database_url, autocommit=True) as conn,
+    ):
+        listener.execute("LISTEN gh_job_control")
+        listener.execute("LISTEN gh_callback_queued")
+        plain = _insert_job(conn)
+        hooked = _insert_job(conn, callback_url="https://valet.example/cb")
+        for status in ("queued", "running", "completed"):
+            conn.execute("UPDATE gh_automation_jobs SET status = %s WHERE id = %s", (status, plain))
+        assert _notes(listener) == []
+
+        conn.execute("UPDATE gh_automation_jobs SET status = 'queued' WHERE id = %s", (hooked,))
+        conn.execute("UPDATE gh_automation_jobs SET status = 'pending' WHERE id = %s", (hooked,))
+        conn.execute(
+            "INSERT INTO gh_job_events (job_id, event_type) VALUES (%s, 'resume_requested')",
+            (hooked,),
+        )
+        conn.execute("UPDATE gh_automation_jobs SET status = 'cancelled' WHERE id = %s", (hooked,))
+        got = _notes(listener)
+    control = [p for channel, p in got if channel == "gh_job_control"]
+    assert [(p["job_id"], p["event_type"], p["to_status"]) for p in control] == [  # type: ignore[index]
+        (hooked, "status_changed", "pending"),
+        (hooked, "resume_requested", None),
+        (hooked, "status_changed", "cancelled"),
+    ]
+    assert [c for c, _ in got if c == "gh_callback_queued"] == ["gh_callback_queued"]

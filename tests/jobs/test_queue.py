@@ -162,6 +162,67 @@ async def test_stale_attempt_writes_are_fenced(db: Database, database_url: str) 
     assert job(database_url, job_id)["result_data"] == {"ok": 1}
 
 
+async def test_starts_and_finishes_of_jobs_claimed_together_are_one_statement_each(
+    db: Database, database_url: str
+) -> None:
+    """Group commit: the jobs of one claim start in one statement and finish in one,
+    each runner still learns about its own job (one fenced write among them), and each
+    user's job count grows by their number of jobs."""
+    other = uuid.uuid4()
+    ids = insert_jobs(
+        database_url,
+        [{}, {}, {"user_id": other}, {"callback_url": "http://127.0.0.1:9/cb"}, {}],
+    )
+    queue = JobQueue(db, "w-1")
+    specs = [c.spec for c in await queue.claim(5, worker_prefix="w", preferred_grace_seconds=30)]
+    assert len(specs) == 5
+    cancelled = next(s for s in specs if s.id == ids[4])
+    execute(
+        database_url,
+        "UPDATE gh_automation_jobs SET status = 'cancelled' WHERE id = %s",
+        [cancelled.id],
+    )
+    started: dict[uuid.UUID, bool] = {}
+    finished: dict[uuid.UUID, bool] = {}
+
+    async def run(spec: JobSpec) -> None:
+        started[spec.id] = await queue.mark_running(spec)
+        if started[spec.id]:
+            finished[spec.id] = await queue.complete(
+                spec,
+                status=JobStatus.COMPLETED,
+                result_data={"n": str(spec.id)},
+                summary=f"done {spec.id}",
+                final_mode=None,
+                tier="free",
+            )
+
+    async with anyio.create_task_group() as tg:
+        for spec in specs:
+            tg.start_soon(run, spec)
+    assert started == {s.id: s is not cancelled for s in specs}
+    assert finished == {s.id: True for s in specs if s is not cancelled}
+    assert (queue._starts.batches, queue._starts.items) == (1, 5)
+    assert (queue._completions.batches, queue._completions.items) == (1, 4)
+    for spec in specs:
+        if spec is cancelled:
+            continue
+        row = job(database_url, spec.id)
+        assert row["status"] == "completed" and row["result_data"] == {"n": str(spec.id)}
+        assert row["status_message"] == f"done {spec.id}"
+        actors = [e["actor"] for e in events(database_url, spec.id)][1:]
+        assert actors == ["w-1", "w-1", "w-1"]  # queued, running, completed
+    assert job(database_url, cancelled.id)["status"] == "cancelled"
+    counts = {
+        r["user_id"]: r["job_count"]
+        for r in execute(database_url, "SELECT user_id, job_count FROM gh_user_usage")
+    }
+    assert counts == {USER: 3, other: 1}
+    # The one job with a callback URL got its row from the trigger, in the same batch.
+    outbox = execute(database_url, "SELECT job_id, event FROM gh_callback_outbox")
+    assert outbox == [{"job_id": ids[3], "event": "completed"}]
+
+
 async def test_failure_retries_with_backoff_until_max_retries(
     db: Database, database_url: str
 ) -> None:
