@@ -140,7 +140,7 @@ class JobSubmissions:
 
     async def create(self, job: NewJob, *, owner: uuid.UUID | None) -> Row:
         """Insert one job; DuplicateIdempotencyKey when its key is taken."""
-        async with self.db.connection() as conn:
+        async with self.db.autocommit() as conn:  # the INSERT is its own transaction
             return await self._insert(conn, job, owner=owner, index=None)
 
     async def create_many(self, jobs: Sequence[NewJob], *, owner: uuid.UUID | None) -> list[Row]:
@@ -154,9 +154,8 @@ class JobSubmissions:
         self, conn: Conn, job: NewJob, *, owner: uuid.UUID | None, index: int | None
     ) -> Row:
         # No set_actor: the creation event's actor is the job's created_by.
-        async with conn.transaction():
-            cur = await conn.execute(Q.insert_job, job.params())
-            row = await cur.fetchone()
+        cur = await conn.execute(Q.insert_job, job.params())
+        row = await cur.fetchone()
         if row is not None:
             return row
         # The key is held by a committed job (ON CONFLICT waited for it). Only show its id
@@ -171,7 +170,7 @@ class JobSubmissions:
     # -- reading ----------------------------------------------------------------------
 
     async def get(self, job_id: uuid.UUID, *, owner: uuid.UUID | None) -> Row:
-        async with self.db.connection() as conn:
+        async with self.db.autocommit() as conn:
             cur = await conn.execute(Q.get_job, {"id": job_id, "owner": owner})
             row = await cur.fetchone()
         if row is None:
@@ -180,7 +179,7 @@ class JobSubmissions:
 
     async def status(self, job_id: uuid.UUID, *, owner: uuid.UUID | None) -> str:
         """The job's current status (JobNotFound when missing or not the caller's)."""
-        async with self.db.connection() as conn:
+        async with self.db.autocommit() as conn:
             return await self._status(conn, job_id, owner)
 
     async def _status(self, conn: Conn, job_id: uuid.UUID, owner: uuid.UUID | None) -> str:
@@ -204,7 +203,7 @@ class JobSubmissions:
             "limit": filters.limit,
             "offset": filters.offset,
         }
-        async with self.db.connection() as conn:
+        async with self.db.autocommit() as conn:
             cur = await conn.execute(Q.list_jobs, params)
             rows = await cur.fetchall()
         total = int(rows[0]["total"]) if rows else 0
@@ -214,7 +213,7 @@ class JobSubmissions:
         self, job_id: uuid.UUID, *, owner: uuid.UUID | None, after_id: int = 0, limit: int = 100
     ) -> list[Row]:
         """Events of a visible job with id > ``after_id``, oldest first."""
-        async with self.db.connection() as conn:
+        async with self.db.autocommit() as conn:
             await self._status(conn, job_id, owner)
             cur = await conn.execute(
                 Q.list_events, {"job_id": job_id, "after_id": after_id, "limit": limit}
@@ -223,21 +222,21 @@ class JobSubmissions:
 
     async def events_after(self, job_id: uuid.UUID, after_id: int, limit: int = 500) -> list[Row]:
         """Events after ``after_id`` without an ownership check (the caller checked once)."""
-        async with self.db.connection() as conn:
+        async with self.db.autocommit() as conn:
             cur = await conn.execute(
                 Q.list_events, {"job_id": job_id, "after_id": after_id, "limit": limit}
             )
             return await cur.fetchall()
 
     async def latest_progress(self, job_id: uuid.UUID) -> Row | None:
-        async with self.db.connection() as conn:
+        async with self.db.autocommit() as conn:
             cur = await conn.execute(Q.latest_progress, {"job_id": job_id})
             return await cur.fetchone()
 
     async def artifact(
         self, job_id: uuid.UUID, artifact_id: uuid.UUID, *, owner: uuid.UUID | None
     ) -> Row:
-        async with self.db.connection() as conn:
+        async with self.db.autocommit() as conn:
             cur = await conn.execute(
                 Q.get_artifact, {"job_id": job_id, "artifact_id": artifact_id, "owner": owner}
             )
