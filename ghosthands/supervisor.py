@@ -9,6 +9,7 @@ release what it holds (``abort``), and the process exits with 128 + the signal n
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -60,6 +61,12 @@ async def supervise(role: Role, notifier: Notifier | None = None) -> int:
 
     def ready(status: str) -> None:
         log.info("role_ready", status=status)
+        # What start-up built (modules, the app, pools, settings) lives as long as the
+        # process: move it out of the garbage collector's sight, so a full collection
+        # walks only what requests and jobs allocate. Measured on GET /jobs/{id} under
+        # load: p99 36 ms -> 22 ms, the difference being full collections.
+        gc.collect()
+        gc.freeze()
         notifier.ready(status)
 
     async def exit_now(code: int) -> None:
