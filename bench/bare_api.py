@@ -13,7 +13,8 @@ import uuid
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
-from psycopg.rows import dict_row
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -29,7 +30,7 @@ SELECT = "SELECT * FROM gh_automation_jobs WHERE id = %(id)s"
 
 
 def build(dsn: str) -> Starlette:
-    pool = AsyncConnectionPool(
+    pool: AsyncConnectionPool[AsyncConnection[DictRow]] = AsyncConnectionPool(
         dsn,
         min_size=5,
         max_size=5,
