@@ -28,6 +28,7 @@ import httpx
 import psycopg
 
 from bench import wrk as wrk_load
+from bench.applications import bench_applications
 from bench.noop_handler import JOB_TYPE, write_plugin
 from ghosthands.db.embedded import EmbeddedPostgres, free_port
 from ghosthands.db.migrate import migrate
@@ -671,7 +672,7 @@ def bench_browser(jobs: int, concurrent: int) -> list[Row]:
 
 # -- main -----------------------------------------------------------------------------------
 
-BENCHES = ("queue", "pickup", "api", "browser")
+BENCHES = ("queue", "pickup", "api", "browser", "apply")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -697,7 +698,7 @@ def main(argv: list[str] | None = None) -> int:
     only = args.only or list(BENCHES)
 
     rows: list[Row] = []
-    cluster = Cluster() if set(only) & {"queue", "pickup", "api"} else None
+    cluster = Cluster() if set(only) & {"queue", "pickup", "api", "apply"} else None
     try:
         with tempfile.TemporaryDirectory(prefix="gh-bench-") as tmp:
             plugin = write_plugin(Path(tmp))
@@ -709,6 +710,9 @@ def main(argv: list[str] | None = None) -> int:
                 rows += bench_api(cluster, plugin, requests, 32, 5 if quick else 15)
             if "browser" in only:
                 rows += bench_browser(5 if quick else 20, 4 if quick else 8)
+            if "apply" in only and cluster:
+                dsn = cluster.database()
+                rows += bench_applications(dsn, gh_env(dsn, plugin), 2 if quick else 5)
     finally:
         if cluster is not None:
             cluster.stop()
