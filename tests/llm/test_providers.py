@@ -498,3 +498,33 @@ def test_open_client_takes_key_and_base_url_from_settings() -> None:
     with pytest.raises(JobFailure, match="needs GOOGLE_API_KEY") as caught:
         open_client(WIRES[2].model, settings, httpx.AsyncClient())
     assert caught.value.code == ErrorCode.LLM_ERROR
+
+
+@pytest.mark.parametrize("model_id", ["o3-mini", "o4-mini", "gpt-5-mini", "openai/o1"])
+async def test_openai_reasoning_models_get_max_completion_tokens_and_no_temperature(
+    model_id: str, local_server: Callable[[Responder], LocalServer], http: httpx.AsyncClient
+) -> None:
+    """OpenAI answers 400 to max_tokens or a temperature from its reasoning models."""
+    server = local_server(scripted(Reply(200, _openai_success(ANSWER))))
+    model = ModelSpec(f"openai:{model_id}", "openai", model_id, False, 1.10, 4.40)
+    client = OpenAIClient(
+        model, api_key=KEY, base_url=server.url + "/v1", http=http, timeout=5, retry=FAST
+    )
+    reply = await client.complete(REQUEST, RecordingMeter())
+    body = server.posts()[0].json()
+    assert set(body) == {"model", "messages", "max_completion_tokens", "tools", "tool_choice"}
+    assert body["model"] == model_id and body["max_completion_tokens"] == 300
+    assert reply.tool_input == ANSWER
+
+
+@pytest.mark.parametrize("model_id", ["gpt-4o-mini", "qwen2.5-vl-72b-instruct", "deepseek-chat"])
+async def test_other_openai_compatible_models_keep_max_tokens(
+    model_id: str, http: httpx.AsyncClient
+) -> None:
+    model = ModelSpec(model_id, "openai", model_id, False, 1.0, 1.0)
+    client = OpenAIClient(
+        model, api_key=KEY, base_url="http://127.0.0.1:9/v1", http=http, timeout=5, retry=FAST
+    )
+    body = json.loads(client.encode(REQUEST))
+    assert body["max_tokens"] == 300 and body["temperature"] == 0.0
+    assert "max_completion_tokens" not in body

@@ -4,11 +4,17 @@
 Structured output goes through a forced function call (``tools`` + ``tool_choice``):
 the most widely implemented way across compatible servers (DeepSeek, for one, has no
 ``json_schema`` response format).
+
+OpenAI's reasoning models (``o1``, ``o3``, ``o4-mini``, ``gpt-5``...) refuse
+``max_tokens`` and any ``temperature`` but the default: they get
+``max_completion_tokens`` and no temperature. Every other model keeps ``max_tokens``,
+which compatible servers (vLLM, DeepSeek, Qwen's) all accept.
 """
 
 from __future__ import annotations
 
 import base64
+import re
 from typing import Any, Literal
 
 import msgspec
@@ -63,10 +69,19 @@ class _ToolChoice(msgspec.Struct, tag="function", tag_field="type"):
 class _Request(msgspec.Struct, omit_defaults=True):
     model: str
     messages: list[_Message]
-    max_tokens: int
-    temperature: float
+    max_tokens: int | None = None
+    max_completion_tokens: int | None = None
+    temperature: float | None = None
     tools: list[_Tool] | None = None
     tool_choice: _ToolChoice | None = None
+
+
+#: Model ids of OpenAI's reasoning models (optionally behind a gateway prefix "openai/").
+_REASONING = re.compile(r"^(?:openai/)?(?:o\d|gpt-5)")
+
+
+def is_reasoning_model(model_id: str) -> bool:
+    return _REASONING.match(model_id) is not None
 
 
 # -- reply ------------------------------------------------------------------------------
@@ -126,12 +141,12 @@ class OpenAIClient(ProviderClient):
                         _ImageContent(_ImageURL(f"data:{part.media_type};base64,{data}"))
                     )
             messages.append(_Message(message.role, content))
-        body = _Request(
-            model=self.model.model_id,
-            messages=messages,
-            max_tokens=request.max_output_tokens,
-            temperature=request.temperature,
-        )
+        body = _Request(model=self.model.model_id, messages=messages)
+        if is_reasoning_model(self.model.model_id):
+            body.max_completion_tokens = request.max_output_tokens
+        else:
+            body.max_tokens = request.max_output_tokens
+            body.temperature = request.temperature
         if request.tool is not None:
             tool = request.tool
             body.tools = [_Tool(_Function(tool.name, tool.description, tool.parameters))]
