@@ -64,6 +64,19 @@ class _Redactor:
 redact = _Redactor()
 
 
+def redact_data(value: Any) -> Any:
+    """``value`` with every configured secret replaced in its strings (dicts and lists
+    walked): for text that leaves the process other than as a log line, such as the
+    error a job is stored with (an exception's message may quote a DSN or a key)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: redact_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_data(v) for v in value]
+    return value
+
+
 def _clean(value: Any, depth: int = 0) -> Any:
     if depth > 6:
         return "..."

@@ -24,6 +24,7 @@ from ghosthands.db.pool import Conn, Database
 from ghosthands.db.queries import load_queries
 from ghosthands.handlers.base import JobSpec
 from ghosthands.jobs.states import WORKER_HELD, JobStatus
+from ghosthands.logs import redact, redact_data
 
 Q = load_queries("ghosthands.jobs.sql", "queue.sql")
 
@@ -372,7 +373,12 @@ class JobQueue:
         retryable: bool,
         delay_seconds: float,
     ) -> FailOutcome | None:
-        """Fenced: record the failure; the SQL decides retry, failed or human review."""
+        """Fenced: record the failure; the SQL decides retry, failed or human review.
+
+        The message and details are stored, shown by the API and sent in callbacks: any
+        configured secret they quote (an exception's text may hold a DSN) is redacted.
+        """
+        message, details = redact(message), redact_data(details)
         async with self.db.connection() as conn:
             await self._actor(conn)
             cur = await conn.execute(

@@ -117,7 +117,21 @@ def test_logs_are_json_with_context_and_never_hold_secrets(
     terminal = {"completed", "failed", "awaiting_review"}
     wait_until(lambda: status_of(database_url, apply_id) in terminal, 90, "application ran")
 
-    # 3. Users with good and bad tokens, and a service call with a wrong key.
+    # 3. A handler fails with an error quoting the worker's DSN and model key, the way a
+    #    library's error may: the worker logs it and stores it on the job, redacted both
+    #    times (without redaction this step prints and stores both secrets).
+    leaky = insert_job(
+        database_url, job_type="test_fail", input_data={"code": "leak"}, max_retries=0
+    )
+    wait_until(lambda: status_of(database_url, leaky) == "failed", 15, "leaky job failed")
+    stored = job(database_url, leaky)
+    stored_text = json.dumps([stored["status_message"], stored["error_details"]])
+    assert "could not connect to" in stored_text and "[REDACTED]" in stored_text
+    assert secret["db password"] not in stored_text and secret["llm key"] not in stored_text
+    shown = service.get(f"{PREFIX}/jobs/{leaky}").text
+    assert "[REDACTED]" in shown and secret["db password"] not in shown
+
+    # 4. Users with good and bad tokens, and a service call with a wrong key.
     assert (
         httpx.get(f"{base}{PREFIX}/jobs", headers={"Authorization": f"Bearer {token}"}).status_code
         == 200
@@ -169,6 +183,15 @@ def test_logs_are_json_with_context_and_never_hold_secrets(
             assert {"time", "level", "role", "event"} <= item.keys(), raw
             assert item["role"] == role
             lines[role].append(item)
+
+    # The leaking error reached the log, redacted.
+    assert any(
+        item["event"] == "job_handler_error"
+        and item.get("job_id") == str(leaky)
+        and "could not connect to" in json.dumps(item)
+        and "[REDACTED]" in json.dumps(item)
+        for item in lines["worker"]
+    ), "the leaky handler's error is logged, redacted"
 
     # Worker lines name the worker once it has an id; job lines name the job.
     worker_id = worker.find_event("worker_registered")["worker_id"]  # type: ignore[index]

@@ -7,6 +7,7 @@ test writes a throwaway ``.dist-info`` onto the worker's PYTHONPATH.
 
 from __future__ import annotations
 
+import os
 from typing import Any, ClassVar
 
 import anyio
@@ -74,6 +75,11 @@ class FailHandler:
             return HandlerResult(result_data={"retry_count": ctx.job.retry_count}, summary="ok")
         if params.code == "crash":
             raise RuntimeError("handler bug")
+        if params.code == "leak":  # a library error quoting the worker's secrets
+            raise RuntimeError(
+                f"could not connect to {os.environ.get('DATABASE_URL')} "
+                f"(model key {os.environ.get('OPENAI_API_KEY')})"
+            )
         raise JobFailure(ErrorCode(params.code), f"failing with {params.code}")
 
 
