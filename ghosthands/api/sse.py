@@ -2,16 +2,19 @@
 
 One :class:`JobEventHub` per API process holds ONE direct connection that LISTENs on
 ``gh_job_event`` (announced by the 0001 trigger for every ``gh_job_events`` row) and
-wakes the subscribers of that notification's job. A woken stream reads the job's
-events after the last one it sent, in id order, so nothing is lost when several
-notifications arrive at once or when the listener reconnects (every subscriber is woken
-after a reconnect to catch up). Waiting between events is a wait on that wake-up with
-a keepalive deadline, never a query loop.
+wakes the subscribers of that notification's job. It listens only while some stream is
+open (and :data:`IDLE_SECONDS` after the last one ends): ``gh_job_event`` carries every
+event of every job in the fleet, and an API process with no stream to feed has no reason
+to receive them, nor to hold PostgreSQL's notification queue back if it stalls. A woken
+stream reads the job's events after the last one it sent, in id order, so nothing is
+lost when several notifications arrive at once or when the listener reconnects (every
+subscriber is woken after a reconnect to catch up). Waiting between events is a wait on
+that wake-up with a keepalive deadline, never a query loop.
 
 A stream replays the events after ``Last-Event-ID`` (all of them without it), sends
-``: keepalive`` comments while idle, and ends after the job reaches a terminal status,
-when the client disconnects (Starlette cancels the generator) or when the server
-drains (:meth:`JobEventHub.drain`, called by the API role on SIGTERM).
+``: keepalive`` comments while idle, and ends after the job reaches a terminal status, when
+the client disconnects (Starlette cancels the generator) or when the server drains
+(:meth:`JobEventHub.drain`, called by the API role on SIGTERM).
 """
 
 from __future__ import annotations
@@ -37,6 +40,10 @@ CHANNEL = "gh_job_event"
 PAGE = 500
 #: Longest wait between attempts to re-open the listening connection.
 MAX_RECONNECT_SECONDS = 15.0
+#: How long the listener stays after the last stream ended (streams come and go).
+IDLE_SECONDS = 30.0
+#: How often the notification wait returns to look at the subscribers.
+TICK_SECONDS = 1.0
 
 
 class Subscription:
@@ -68,11 +75,15 @@ class Subscription:
 class JobEventHub:
     """The process's one LISTEN connection, fanned out to SSE subscribers."""
 
-    def __init__(self, db: Database, *, reconnect_seconds: float = 1.0) -> None:
+    def __init__(
+        self, db: Database, *, reconnect_seconds: float = 1.0, idle_seconds: float = IDLE_SECONDS
+    ) -> None:
         self._db = db
         self._reconnect_seconds = reconnect_seconds
+        self._idle_seconds = idle_seconds
         self._subscribers: dict[str, set[Subscription]] = {}
         self._draining = False
+        self._wanted = anyio.Event()  # set by subscribe()
         self.listening = False
 
     @property
@@ -80,11 +91,14 @@ class JobEventHub:
         return sum(len(s) for s in self._subscribers.values())
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        """Listen until cancelled, reconnecting with backoff after failures. Reports started
-        after the first attempt, successful or not, so the API comes up while the DB is down."""
-        started = False
+        """Listen while streams are open, until cancelled, reconnecting with backoff after
+        failures. Reports started at once: the API comes up while the DB is down."""
+        task_status.started()
         delay = self._reconnect_seconds
         while True:
+            if not self._subscribers:
+                self._wanted = anyio.Event()
+                await self._wanted.wait()
             try:
                 conn = await self._db.connect_direct(
                     connect_timeout=5,
@@ -95,9 +109,6 @@ class JobEventHub:
                 )
             except Exception as exc:
                 log.warning("event_listener_connect_failed", error=type(exc).__name__)
-                if not started:
-                    task_status.started()
-                    started = True
                 await anyio.sleep(delay)
                 delay = min(delay * 2, MAX_RECONNECT_SECONDS)
                 continue
@@ -106,27 +117,40 @@ class JobEventHub:
                 self.listening = True
                 delay = self._reconnect_seconds
                 log.info("event_listener_listening", channel=CHANNEL)
-                # Events may have been missed while disconnected: every stream catches up.
+                # Events may have been missed before or while disconnected: every stream
+                # catches up from the database.
                 self._wake_all()
-                if not started:
-                    task_status.started()
-                    started = True
-                async for notify in conn.notifies():
-                    self._dispatch(notify.payload)
-                raise ConnectionError("notification stream ended")
+                await self._listen(conn)
+                log.info("event_listener_idle", channel=CHANNEL)
             except Exception as exc:
                 log.warning("event_listener_lost", error=type(exc).__name__)
+                await anyio.sleep(delay)
             finally:
                 self.listening = False
                 with anyio.CancelScope(shield=True):
                     await conn.close()
-            await anyio.sleep(delay)
+
+    async def _listen(self, conn: Any) -> None:
+        """Dispatch notifications until no stream has been open for ``idle_seconds``."""
+        idle_since: float | None = None
+        while True:
+            async for notify in conn.notifies(timeout=TICK_SECONDS):
+                self._dispatch(notify.payload)
+            if self._subscribers:
+                idle_since = None
+                continue
+            now = anyio.current_time()
+            if idle_since is None:
+                idle_since = now
+            elif now - idle_since >= self._idle_seconds:
+                return
 
     def subscribe(self, job_id: uuid.UUID) -> Subscription:
         sub = Subscription(job_id)
         if self._draining:
             sub.close()
         self._subscribers.setdefault(str(job_id), set()).add(sub)
+        self._wanted.set()
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
