@@ -164,19 +164,17 @@ class JobQueue:
         """Claim up to ``limit`` due jobs (one statement), best first."""
         if limit <= 0:
             return []
-        # BEGIN, set-up, claim and COMMIT go out as one pipeline: one round trip.
-        async with self.db.autocommit() as conn:
-            async with conn.pipeline(), conn.transaction():
-                await conn.execute(Q.claim_setup, {"actor": self.worker_id})
-                cur = await conn.execute(
-                    Q.claim_jobs,
-                    {
-                        "limit": limit,
-                        "worker_id": self.worker_id,
-                        "worker_prefix": worker_prefix,
-                        "preferred_grace": preferred_grace_seconds,
-                    },
-                )
+        async with self.db.connection() as conn:
+            await conn.execute(Q.claim_setup, {"actor": self.worker_id})
+            cur = await conn.execute(
+                Q.claim_jobs,
+                {
+                    "limit": limit,
+                    "worker_id": self.worker_id,
+                    "worker_prefix": worker_prefix,
+                    "preferred_grace": preferred_grace_seconds,
+                },
+            )
             rows = await cur.fetchall()
         claimed = [
             ClaimedJob(
