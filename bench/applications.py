@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ghosthands.jobs.states import TERMINAL
 from ghosthands.sample_site import SAMPLE_PROFILE, SAMPLE_QA_ANSWERS, SampleSite, create_app
 from ghosthands.sample_site.app import Submission
 from ghosthands.sample_site.profile import sample_resume_pdf
@@ -61,9 +62,8 @@ def _finished(dsn: str, job_id: str) -> tuple[str, float] | None:
     with psycopg.connect(dsn) as conn:
         row = conn.execute(
             "SELECT status, extract(epoch FROM completed_at - started_at)::float8"
-            " FROM gh_automation_jobs WHERE id = %s AND status IN"
-            " ('completed', 'failed', 'awaiting_review', 'paused', 'cancelled')",
-            (job_id,),
+            " FROM gh_automation_jobs WHERE id = %s AND status = ANY(%s)",
+            (job_id, [*sorted(s.value for s in TERMINAL), "awaiting_review", "paused"]),
         ).fetchone()
     return None if row is None else (str(row[0]), float(row[1] or 0.0))
 

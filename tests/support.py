@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import anyio
+
 #: Variables that must not leak from the developer's shell into a test's process.
 _SCRUB_PREFIXES = ("GH_", "DATABASE_", "SUPABASE_", "VALET_", "NOTIFY_SOCKET", "WATCHDOG_")
 _SCRUB_NAMES = {"NODE_ENV", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GOOGLE_API_KEY", "CORS_ORIGIN"}
@@ -45,6 +47,20 @@ def wait_until(
         if time.monotonic() >= deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for: {message}")
         time.sleep(interval)
+
+
+async def wait_until_async(
+    predicate: Callable[[], Any], timeout: float, message: str, interval: float = 0.02
+) -> Any:
+    """:func:`wait_until` for async tests: polls without blocking the event loop."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for: {message}")
+        await anyio.sleep(interval)
 
 
 def free_port() -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
 
 import anyio
 import psycopg
@@ -15,7 +14,7 @@ from ghosthands.config import Settings
 from ghosthands.db.pool import Database
 from tests.api.conftest import Api, create_job
 from tests.api.test_sse import SseReader
-from tests.support import wait_until
+from tests.support import wait_until, wait_until_async
 from tests.worker.helpers import insert_job
 
 LISTENERS = (
@@ -28,14 +27,6 @@ def listeners(dsn: str) -> int:
     with psycopg.connect(dsn, autocommit=True) as conn:
         row = conn.execute(LISTENERS).fetchone()
     return int(row[0]) if row else 0
-
-
-async def eventually(predicate: Callable[[], Any], seconds: float, what: str) -> None:
-    deadline = anyio.current_time() + seconds
-    while not predicate():
-        if anyio.current_time() >= deadline:
-            raise AssertionError(f"timed out after {seconds}s waiting for: {what}")
-        await anyio.sleep(0.02)
 
 
 @pytest.mark.anyio
@@ -51,7 +42,7 @@ async def test_the_hub_listens_while_a_stream_is_open_and_stops_after(database_u
             assert not hub.listening and listeners(database_url) == 0  # nobody to feed
 
             sub = hub.subscribe(job_id)
-            await eventually(lambda: hub.listening, 5, "listening")
+            await wait_until_async(lambda: hub.listening, 5, "listening")
             assert listeners(database_url) == 1
             await sub.wait(0)  # the catch-up wake-up every stream gets on LISTEN
             with psycopg.connect(database_url, autocommit=True) as conn:
@@ -61,11 +52,11 @@ async def test_the_hub_listens_while_a_stream_is_open_and_stops_after(database_u
             assert await sub.wait(2), "the status change woke the stream"
 
             hub.unsubscribe(sub)
-            await eventually(lambda: not hub.listening, 5, "idle listener closed")
-            await eventually(lambda: listeners(database_url) == 0, 5, "LISTEN gone")
+            await wait_until_async(lambda: not hub.listening, 5, "idle listener closed")
+            await wait_until_async(lambda: listeners(database_url) == 0, 5, "LISTEN gone")
 
             again = hub.subscribe(uuid.uuid4())  # a new stream brings it back
-            await eventually(lambda: hub.listening, 5, "listening again")
+            await wait_until_async(lambda: hub.listening, 5, "listening again")
             hub.unsubscribe(again)
             tg.cancel_scope.cancel()
     finally:

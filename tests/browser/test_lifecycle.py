@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import anyio
 import msgspec
 import pytest
 
@@ -20,6 +19,7 @@ from ghosthands.handlers.scrape import ScrapeHandler
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.sample_site import SAMPLE_PROFILE
 from tests.browser.conftest import JobHarness, insert_job
+from tests.support import wait_until_async
 
 pytestmark = pytest.mark.anyio
 
@@ -82,11 +82,9 @@ async def settled_memory_kib(timeout: float = 10.0) -> tuple[int, int, int]:
     sample taken in that window counts a dying renderer as growth. A renderer still
     alive after ``timeout`` is a leak and fails the test.
     """
-    deadline = time.monotonic() + timeout
-    while renderer_processes():
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"renderers outlived their contexts: {renderer_processes()}")
-        await anyio.sleep(0.05)
+    await wait_until_async(
+        lambda: not renderer_processes(), timeout, "closed contexts' renderers to exit (a leak)"
+    )
     return memory_kib()
 
 
