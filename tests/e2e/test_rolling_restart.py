@@ -55,10 +55,20 @@ def test_rolling_restart_under_load_fails_no_request(
     def send(http: httpx.Client, method: str, url: str, body: object = None) -> httpx.Response:
         try:
             return http.request(method, url, json=body)
-        except httpx.RemoteProtocolError as exc:  # an idle keep-alive closed by the drain
+        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            # An idle keep-alive connection closed by the drain just as the client reused
+            # it: the server closes it with a FIN (RemoteProtocolError) or, when the request
+            # bytes were already in its buffer, an RST (ReadError). HTTP/1.1 clients retry
+            # such a request (RFC 9112 §9.3.1); POSTs here carry an idempotency key.
             with lock:
-                retried.append(str(exc))
-            return http.request(method, url, json=body)
+                retried.append(f"{type(exc).__name__}: {exc}")
+            response = http.request(method, url, json=body)
+            if method == "POST" and response.status_code == 409:
+                # The first attempt had been processed: its answer was lost, which a
+                # drain must never do to a request it accepted.
+                with lock:
+                    failures.append(f"a processed request lost its response: {url}")
+            return response
 
     def client(n: int) -> None:
         user = str(uuid.uuid4())
