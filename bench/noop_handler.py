@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from ghosthands.handlers.base import HandlerResult, JobContext
+from ghosthands.jobs.contract import HandlerResult, JobContext
 
 JOB_TYPE = "bench_noop"
 

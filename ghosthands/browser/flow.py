@@ -30,7 +30,7 @@ import anyio
 from ghosthands.browser.answers import AnswerBook
 from ghosthands.browser.blockers import Blocker, detect_blocker
 from ghosthands.browser.forms import Confirmation, FormEngine, ResumeFile
-from ghosthands.handlers.base import HandlerResult, JobContext, JobFailure
+from ghosthands.jobs.contract import HandlerResult, JobContext, JobFailure
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.logs import get_logger
 

@@ -17,7 +17,7 @@ import anyio.abc
 
 from ghosthands.browser.provider import ChromiumProvider
 from ghosthands.config import Settings
-from ghosthands.handlers.base import JobSpec
+from ghosthands.jobs.contract import JobSpec
 
 
 class LazyChromium:

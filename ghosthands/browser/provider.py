@@ -1,6 +1,6 @@
 """One Chromium per worker, one isolated context per job, recovered after crashes.
 
-:class:`ChromiumProvider` implements :class:`ghosthands.handlers.base.BrowserProvider`.
+:class:`ChromiumProvider` implements :class:`ghosthands.jobs.contract.BrowserProvider`.
 Enter it once for the worker's lifetime; it owns the Playwright driver, the browser
 process and the network guard's proxy (a task in its own task group). Each
 ``session(job)`` opens a fresh ``BrowserContext`` (no cookies, cache or storage shared
@@ -27,7 +27,7 @@ import anyio
 
 from ghosthands.browser.guard import GuardBlocked, NetworkGuard, NetworkPolicy
 from ghosthands.config import ConfigError, Settings
-from ghosthands.handlers.base import JobFailure, JobSpec
+from ghosthands.jobs.contract import JobFailure, JobSpec
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.logs import get_logger
 

@@ -14,7 +14,7 @@ import msgspec
 from ghosthands.browser.forms import ResumeFile
 from ghosthands.browser.guard import GuardBlocked, NetworkGuard
 from ghosthands.config import Settings
-from ghosthands.handlers.base import JobFailure
+from ghosthands.jobs.contract import JobFailure
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.logs import get_logger
 

@@ -10,7 +10,7 @@ from ghosthands.browser.answers import AnswerBook, Profile
 from ghosthands.browser.flow import ApplicationFlow
 from ghosthands.browser.forms import ResumeFile
 from ghosthands.browser.resume import ResumeRef, load_resume
-from ghosthands.handlers.base import HandlerResult, JobContext, JobFailure
+from ghosthands.jobs.contract import HandlerResult, JobContext, JobFailure
 from ghosthands.jobs.errors import ErrorCode
 
 

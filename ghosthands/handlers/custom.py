@@ -14,8 +14,8 @@ from typing import Annotated, Any, ClassVar
 import msgspec
 from playwright.async_api import Page
 
-from ghosthands.handlers.base import HandlerResult, JobContext, JobFailure
 from ghosthands.jobs.budgets import Quality
+from ghosthands.jobs.contract import HandlerResult, JobContext, JobFailure
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.llm.task import TaskRunner
 

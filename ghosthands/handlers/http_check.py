@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import httpx
 import msgspec
 
-from ghosthands.handlers.base import HandlerResult, JobContext, JobFailure
+from ghosthands.jobs.contract import HandlerResult, JobContext, JobFailure
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.netguard import BlockedAddressError, guarded_client
 

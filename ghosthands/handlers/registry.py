@@ -20,7 +20,7 @@ import msgspec
 
 from ghosthands.config import Settings
 from ghosthands.db.pool import Database
-from ghosthands.handlers.base import Handler, JobFailure
+from ghosthands.jobs.contract import Handler, JobFailure
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.jobs.types import HANDLER_ENTRY_POINT_GROUP
 from ghosthands.logs import get_logger

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import msgspec
 
 from ghosthands.browser.blockers import detect_blocker
-from ghosthands.handlers.base import HandlerResult, JobContext, JobFailure
+from ghosthands.jobs.contract import HandlerResult, JobContext, JobFailure
 from ghosthands.jobs.errors import ErrorCode
 
 _READ_JS = r"""

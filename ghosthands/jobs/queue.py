@@ -22,7 +22,7 @@ from psycopg.types.json import Jsonb
 from ghosthands.db.batch import GroupWriter
 from ghosthands.db.pool import Conn, Database
 from ghosthands.db.queries import load_queries
-from ghosthands.handlers.base import JobSpec
+from ghosthands.jobs.contract import JobSpec
 from ghosthands.jobs.states import WORKER_HELD, JobStatus
 from ghosthands.logs import redact, redact_data
 

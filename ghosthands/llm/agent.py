@@ -20,7 +20,7 @@ from typing import Any
 import msgspec
 from playwright.async_api import Page
 
-from ghosthands.handlers.base import JobContext, JobFailure
+from ghosthands.jobs.contract import JobContext, JobFailure
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.llm.actions import (
     ELEMENT_ACTIONS,

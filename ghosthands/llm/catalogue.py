@@ -15,7 +15,7 @@ from importlib import resources
 import msgspec
 
 from ghosthands.config import LLM_PROVIDERS, ConfigError, Settings
-from ghosthands.handlers.base import JobFailure
+from ghosthands.jobs.contract import JobFailure
 from ghosthands.jobs.errors import ErrorCode
 
 #: The wire formats we speak. ``openai`` covers every OpenAI-compatible endpoint.

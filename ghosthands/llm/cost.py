@@ -19,8 +19,8 @@ from typing import Any
 
 import anyio
 
-from ghosthands.handlers.base import JobContext, JobFailure
 from ghosthands.jobs.budgets import JOB_BUDGET_CENTS, Quality
+from ghosthands.jobs.contract import JobContext, JobFailure
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.llm.catalogue import ModelSpec
 from ghosthands.llm.types import Usage

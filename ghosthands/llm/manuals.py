@@ -24,7 +24,7 @@ from playwright.async_api import Page
 
 from ghosthands.db.pool import Database
 from ghosthands.db.queries import load_queries
-from ghosthands.handlers.base import JobContext
+from ghosthands.jobs.contract import JobContext
 from ghosthands.llm.actions import (
     ELEMENT_ACTIONS,
     PAGE_ACTIONS,

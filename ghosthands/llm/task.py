@@ -15,8 +15,8 @@ from playwright.async_api import Page
 
 from ghosthands.config import Settings
 from ghosthands.db.pool import Database
-from ghosthands.handlers.base import JobContext
 from ghosthands.jobs.budgets import Quality
+from ghosthands.jobs.contract import JobContext
 from ghosthands.llm.actions import Step
 from ghosthands.llm.agent import Agent, AgentConfig
 from ghosthands.llm.catalogue import Catalogue

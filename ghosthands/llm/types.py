@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from ghosthands.handlers.base import JobFailure
+from ghosthands.jobs.contract import JobFailure
 from ghosthands.jobs.errors import ErrorCode
 
 

@@ -14,8 +14,8 @@ import msgspec
 
 from ghosthands.db.pool import Conn, Database
 from ghosthands.db.queries import load_queries
-from ghosthands.handlers.base import JobFailure, JobSpec
 from ghosthands.jobs.budgets import MONTHLY_BUDGET_CENTS, QUALITY_TIER, Quality, Tier
+from ghosthands.jobs.contract import JobFailure, JobSpec
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.logs import get_logger
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import msgspec
 
-from ghosthands.handlers.base import JobFailure
+from ghosthands.jobs.contract import JobFailure
 from ghosthands.jobs.errors import RETRYABLE_CODES, ErrorCode
 from ghosthands.netguard import BlockedAddressError
 

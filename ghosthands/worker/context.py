@@ -12,7 +12,6 @@ import msgspec
 
 from ghosthands.config import Settings
 from ghosthands.crypto import DecryptionError, KeyRing, open_resume_password
-from ghosthands.handlers.base import HumanResolution, JobFailure, JobSpec
 from ghosthands.jobs.budgets import (
     JOB_BUDGET_CENTS,
     MONTHLY_BUDGET_CENTS,
@@ -20,6 +19,7 @@ from ghosthands.jobs.budgets import (
     job_quality,
     job_tier,
 )
+from ghosthands.jobs.contract import HumanResolution, JobFailure, JobSpec
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.jobs.queue import JobQueue
 from ghosthands.logs import get_logger
@@ -73,7 +73,7 @@ class RunningJob:
 
 
 class WorkerJobContext:
-    """:class:`~ghosthands.handlers.base.JobContext` backed by fenced JobQueue writes."""
+    """:class:`~ghosthands.jobs.contract.JobContext` backed by fenced JobQueue writes."""
 
     def __init__(
         self,

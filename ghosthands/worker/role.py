@@ -11,8 +11,8 @@ from ghosthands.browser.lazy import LazyChromium
 from ghosthands.config import Settings
 from ghosthands.crypto import KeyRing
 from ghosthands.db.pool import Database
-from ghosthands.handlers.base import BrowserProvider
 from ghosthands.handlers.registry import HandlerRegistry
+from ghosthands.jobs.contract import BrowserProvider
 from ghosthands.worker.worker import Worker
 
 

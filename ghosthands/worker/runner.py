@@ -18,9 +18,9 @@ import anyio
 import psycopg
 
 from ghosthands.config import Settings
-from ghosthands.handlers.base import BrowserProvider, Handler, HandlerResult, JobFailure
 from ghosthands.handlers.registry import HandlerRegistry
 from ghosthands.jobs.budgets import job_tier
+from ghosthands.jobs.contract import BrowserProvider, Handler, HandlerResult, JobFailure
 from ghosthands.jobs.errors import ErrorCode, retry_delay_seconds
 from ghosthands.jobs.queue import JobQueue
 from ghosthands.jobs.states import JobStatus

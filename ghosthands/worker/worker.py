@@ -28,8 +28,8 @@ from ghosthands import __version__
 from ghosthands.callbacks.sender import CallbackSender
 from ghosthands.config import Settings
 from ghosthands.db.pool import Database
-from ghosthands.handlers.base import BrowserProvider
 from ghosthands.handlers.registry import HandlerRegistry, default_registry
+from ghosthands.jobs.contract import BrowserProvider
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.jobs.queue import JobQueue
 from ghosthands.jobs.states import JobStatus

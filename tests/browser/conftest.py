@@ -22,8 +22,8 @@ from psycopg.rows import dict_row
 from ghosthands.browser.guard import NetworkPolicy
 from ghosthands.browser.provider import ChromiumProvider
 from ghosthands.config import Settings, load_settings
-from ghosthands.handlers.base import HandlerResult, HumanResolution, JobFailure, JobSpec
 from ghosthands.jobs.budgets import action_limit
+from ghosthands.jobs.contract import HandlerResult, HumanResolution, JobFailure, JobSpec
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.sample_site import SampleSite, create_app
 from ghosthands.sample_site.server import SiteServer

@@ -14,7 +14,7 @@ from ghosthands.config import Settings
 from ghosthands.crypto import KeyRing
 from ghosthands.db.pool import Database
 from ghosthands.handlers.apply import ApplyHandler
-from ghosthands.handlers.base import HandlerResult, HumanResolution, JobFailure
+from ghosthands.jobs.contract import HandlerResult, HumanResolution, JobFailure
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.sample_site import SAMPLE_PROFILE
 from ghosthands.sample_site.app import PORTAL_CODE, PORTAL_PASSWORD, PORTAL_USER

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from ghosthands.handlers.apply import ApplyHandler
-from ghosthands.handlers.base import HandlerResult
+from ghosthands.jobs.contract import HandlerResult
 from ghosthands.sample_site import SAMPLE_PROFILE, SAMPLE_QA_ANSWERS, sample_resume_pdf
 
 pytestmark = pytest.mark.anyio

@@ -19,8 +19,8 @@ from starlette.routing import Route
 
 from ghosthands.browser.guard import NetworkPolicy
 from ghosthands.browser.provider import ChromiumProvider
-from ghosthands.handlers.base import HandlerResult, JobFailure
 from ghosthands.handlers.scrape import ScrapeHandler
+from ghosthands.jobs.contract import HandlerResult, JobFailure
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.netguard import blocked_reason, classify_address
 from ghosthands.sample_site.server import SiteServer

@@ -14,8 +14,8 @@ import pytest
 
 from ghosthands.browser.provider import ChromiumProvider
 from ghosthands.handlers.apply import ApplyHandler, FillFormHandler
-from ghosthands.handlers.base import HandlerResult, JobFailure
 from ghosthands.handlers.scrape import ScrapeHandler
+from ghosthands.jobs.contract import HandlerResult, JobFailure
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.sample_site import SAMPLE_PROFILE
 from tests.browser.conftest import JobHarness, insert_job

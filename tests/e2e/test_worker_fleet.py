@@ -14,7 +14,7 @@ import pytest
 
 from ghosthands.config import Settings
 from ghosthands.db.pool import Database
-from ghosthands.handlers.base import JobSpec
+from ghosthands.jobs.contract import JobSpec
 from ghosthands.jobs.queue import JobQueue
 from ghosthands.jobs.states import JobStatus
 from tests.support import GhProcess, wait_until

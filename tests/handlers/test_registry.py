@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from ghosthands.config import Settings
-from ghosthands.handlers.base import JobFailure
 from ghosthands.handlers.http_check import HttpCheckInput, page_title
 from ghosthands.handlers.registry import HandlerRegistry, default_registry
+from ghosthands.jobs.contract import JobFailure
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.jobs.types import KNOWN_JOB_TYPES
 from tests.worker.helpers import write_plugin_dist

@@ -13,7 +13,7 @@ import pytest
 
 from ghosthands.config import Settings
 from ghosthands.db.pool import Database
-from ghosthands.handlers.base import JobSpec
+from ghosthands.jobs.contract import JobSpec
 from ghosthands.jobs.queue import RECOVERY_LOCK_KEY, JobQueue
 from ghosthands.jobs.states import SUBMISSION_STEPS, JobStatus
 from tests.worker.helpers import USER, events, execute, insert_job, insert_jobs, job

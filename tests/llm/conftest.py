@@ -23,8 +23,8 @@ from playwright.async_api import Browser, async_playwright
 
 from ghosthands.config import load_settings
 from ghosthands.db.pool import Database
-from ghosthands.handlers.base import HumanResolution, JobFailure, JobSpec
 from ghosthands.jobs.budgets import action_limit
+from ghosthands.jobs.contract import HumanResolution, JobFailure, JobSpec
 from ghosthands.jobs.errors import ErrorCode
 
 #: The system Chromium (bin/setup installs it); GH_TEST_CHROMIUM overrides.

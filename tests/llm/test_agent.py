@@ -15,8 +15,8 @@ from playwright.async_api import Browser
 
 from ghosthands.config import Settings, load_settings
 from ghosthands.db.pool import Database
-from ghosthands.handlers.base import HandlerResult, HumanResolution, JobFailure
 from ghosthands.handlers.custom import CustomHandler, CustomInput
+from ghosthands.jobs.contract import HandlerResult, HumanResolution, JobFailure
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.llm.manuals import ManualStore, url_pattern
 from ghosthands.llm.task import TaskRunner

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ghosthands.config import ConfigError, load_settings
-from ghosthands.handlers.base import JobFailure
+from ghosthands.jobs.contract import JobFailure
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.llm.catalogue import PROVIDERS, Catalogue
 from ghosthands.llm.manuals import task_key, url_pattern

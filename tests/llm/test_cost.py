@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from ghosthands.db.pool import Database
-from ghosthands.handlers.base import JobFailure
+from ghosthands.jobs.contract import JobFailure
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.llm.catalogue import ModelSpec
 from ghosthands.llm.cost import CostMeter, job_budget_cents

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from ghosthands.config import load_settings
-from ghosthands.handlers.base import JobFailure
+from ghosthands.jobs.contract import JobFailure
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.llm.catalogue import ModelSpec
 from ghosthands.llm.providers import (

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import anyio
 import msgspec
 
-from ghosthands.handlers.base import HandlerResult, JobContext, JobFailure
+from ghosthands.jobs.contract import HandlerResult, JobContext, JobFailure
 from ghosthands.jobs.errors import ErrorCode
 
 

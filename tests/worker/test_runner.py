@@ -13,8 +13,8 @@ import pytest
 
 from ghosthands.config import Settings
 from ghosthands.db.pool import Database
-from ghosthands.handlers.base import JobFailure, JobSpec
 from ghosthands.handlers.registry import HandlerRegistry
+from ghosthands.jobs.contract import JobFailure, JobSpec
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.netguard import BlockedAddressError
 from ghosthands.worker.classify import classify, is_retryable

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from ghosthands.config import Settings
-from ghosthands.handlers.base import JobFailure
+from ghosthands.jobs.contract import JobFailure
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.llm.catalogue import ModelSpec
 from ghosthands.llm.providers.anthropic import AnthropicClient

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import uuid
 from contextlib import AbstractAsyncContextManager
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import msgspec
 
 from ghosthands.jobs.errors import ErrorCode
+
+if TYPE_CHECKING:  # the browser floor sits above this one: a type, never an import
+    from ghosthands.browser.provider import BrowserSession
 
 
 class JobSpec(msgspec.Struct, frozen=True):
@@ -94,7 +97,7 @@ class JobContext(Protocol):
 
     job: JobSpec
     #: The job's browser session when the handler needs one, else None.
-    browser: Any
+    browser: BrowserSession | None
 
     async def progress(self, step: str, message: str = "", **data: Any) -> None:
         """Record a progress event (navigating, filling_form, uploading_resume, ...)."""
