@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 
 import anyio
-from hypercorn.asyncio import serve
-from hypercorn.config import Config
 
 from ghosthands.api.app import create_app
 from ghosthands.config import Settings
 from ghosthands.db.pool import Database
-from ghosthands.httplog import configure_server_logs
 from ghosthands.logs import get_logger
+from ghosthands.serving import Listener
 
 log = get_logger(__name__)
-
-
-def bind_listener(host: str, port: int) -> socket.socket:
-    """Bind and listen before serving, so READY=1 can be sent truthfully."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(1024)
-    sock.setblocking(False)
-    return sock
 
 
 class ApiRole:
@@ -45,17 +31,15 @@ class ApiRole:
 
     async def run(self, shutdown: anyio.Event, ready: Callable[[str], None]) -> None:
         app = self.app
-        sock = bind_listener(self.settings.api_host, self.settings.api_port)
-        host, port = sock.getsockname()[:2]
-        config = Config()
-        # Hypercorn takes ownership of the descriptor and closes it on shutdown, which
-        # is what makes new connections be refused while in-flight ones finish.
-        config.bind = [f"fd://{sock.detach()}"]
-        config.graceful_timeout = self.drain_seconds
-        config.keep_alive_timeout = 5
-        # Hypercorn's lines go through our JSON handler; access lines as fields.
-        configure_server_logs(config, access=True)
-        config.include_server_header = False
+        # Access lines as JSON fields; a keep-alive connection idles at most 5 s.
+        listener = Listener(
+            self.settings.api_host,
+            self.settings.api_port,
+            graceful_seconds=self.drain_seconds,
+            access_log=True,
+        )
+        listener.config.keep_alive_timeout = 5
+        host, port = listener.host, listener.port
         log.info("api_listening", host=host, port=port)
         ready(f"listening on {host}:{port}")
 
@@ -68,7 +52,7 @@ class ApiRole:
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(end_streams_on_drain)
-            await serve(app, config, shutdown_trigger=shutdown.wait)  # type: ignore[arg-type]
+            await listener.serve(app, shutdown.wait)
             tg.cancel_scope.cancel()
 
     async def abort(self) -> None:

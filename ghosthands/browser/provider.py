@@ -149,7 +149,7 @@ class ChromiumProvider:
     ) -> None:
         self.settings = settings
         self.policy = policy or NetworkPolicy.from_settings(settings)
-        #: A :class:`ghosthands.browser.credentials.CredentialStore`, or None.
+        #: A :class:`ghosthands.db.credentials.CredentialStore`, or None.
         self.store = store
         self.guard = NetworkGuard(self.policy)
         self._stack: AsyncExitStack | None = None

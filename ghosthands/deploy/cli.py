@@ -46,7 +46,7 @@ def _deployer(root: Path | None, runtime: str | None, verbose: bool) -> Deployer
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EX_CONFIG)
-    from ghosthands.deploy.runtime import make_runtime
+    from ghosthands.deploy.runtimes import make_runtime
 
     return Deployer(config, make_runtime(config), say=lambda line: click.echo(line, err=True))
 

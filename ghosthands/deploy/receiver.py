@@ -11,7 +11,6 @@ and waits for the host in progress within the drain limit.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -19,18 +18,16 @@ from pathlib import Path
 import anyio
 import anyio.abc
 import msgspec
-from hypercorn.asyncio import serve
-from hypercorn.config import Config
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ghosthands.api.server import bind_listener
 from ghosthands.deploy.fleet import FleetHost, HostResult, RolloutResult, rollout
 from ghosthands.deploy.notify import EVENT
 from ghosthands.deploy.webhooks import ReplayGuard, WebhookRejected, WebhookVerifier
 from ghosthands.logs import get_logger
+from ghosthands.serving import Listener
 
 log = get_logger(__name__)
 
@@ -161,19 +158,13 @@ class FleetRole:
         self.drain_seconds = drain_seconds
 
     async def run(self, shutdown: anyio.Event, ready: Callable[[str], None]) -> None:
-        sock = bind_listener(self.host, self.port)
-        host, port = sock.getsockname()[:2]
-        config = Config()
-        config.bind = [f"fd://{sock.detach()}"]
-        config.graceful_timeout = 5
-        config.accesslog = logging.getLogger("hypercorn.access")
-        config.errorlog = logging.getLogger("hypercorn.error")
-        config.include_server_header = False
+        listener = Listener(self.host, self.port, graceful_seconds=5, access_log=True)
+        host, port = listener.host, listener.port
         async with anyio.create_task_group() as tg:
             self.receiver.task_group = tg
             log.info("fleet_listening", host=host, port=port)
             ready(f"listening on {host}:{port}")
-            await serve(self.receiver.app(), config, shutdown_trigger=shutdown.wait)  # type: ignore[arg-type]
+            await listener.serve(self.receiver.app(), shutdown.wait)
             self.receiver.task_group = None
             # A rollout in progress finishes the hosts it has started and starts no more;
             # the supervisor's drain deadline bounds the wait.

@@ -3,7 +3,8 @@
 A runtime knows how to fetch a release, make it the running one (both roles restarted)
 and say what runs. Three implement it: ``compose`` (docker or podman compose, images),
 ``systemd`` (versioned venvs and units) and ``local`` (versioned venvs and plain
-processes with pid files, for hosts without systemd).
+processes with pid files, for hosts without systemd). They import this module;
+``ghosthands.deploy.runtimes`` picks one, so nothing here imports them back.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import Protocol
 
 import msgspec
 
-from ghosthands.deploy.config import DeployConfig
 from ghosthands.logs import get_logger
 
 log = get_logger(__name__)
@@ -112,18 +112,3 @@ def run_command(
         tail = "\n".join(output.strip().splitlines()[-15:])
         raise RuntimeFailure(f"{shown} failed with exit code {proc.returncode}:\n{tail}")
     return output
-
-
-def make_runtime(config: DeployConfig) -> Runtime:
-    """The runtime the host is configured for (``GH_DEPLOY_RUNTIME``, else detected)."""
-    if config.runtime == "compose":
-        from ghosthands.deploy.compose import ComposeRuntime
-
-        return ComposeRuntime(config)
-    if config.runtime == "systemd":
-        from ghosthands.deploy.systemd import SystemdRuntime
-
-        return SystemdRuntime(config)
-    from ghosthands.deploy.local import LocalRuntime
-
-    return LocalRuntime(config)

@@ -97,8 +97,9 @@ def default_registry(
 ) -> HandlerRegistry:
     """The built-in handlers plus those of installed plugins.
 
-    ``db`` lets the LLM task runner use recorded manuals and the user's monthly budget.
+    ``db`` lets the LLM task runner record and replay manuals.
     """
+    from ghosthands.db.manuals import ManualStore
     from ghosthands.handlers.browser_handlers import BROWSER_HANDLERS
     from ghosthands.handlers.custom import CustomHandler
     from ghosthands.handlers.http_check import HttpCheckHandler
@@ -108,7 +109,8 @@ def default_registry(
     registry.register(HttpCheckHandler(allow_private=settings.allow_private_networks))
     for handler_type in BROWSER_HANDLERS:
         registry.register(handler_type())
-    registry.register(CustomHandler(TaskRunner(settings, db=db)))
+    manuals = ManualStore(db) if db is not None else None
+    registry.register(CustomHandler(TaskRunner(settings, manuals=manuals)))
     if load_plugins:
         registry.load_plugins()
     return registry

@@ -71,11 +71,3 @@ def job_quality(input_data: dict[str, object]) -> Quality:
         return Quality(str(input_data.get("quality") or Quality.BALANCED))
     except ValueError:
         return Quality.BALANCED
-
-
-def job_tier(input_data: dict[str, object]) -> Tier:
-    """The tier a job's usage counts under: ``input_data.tier``, else its quality's tier."""
-    try:
-        return Tier(str(input_data["tier"]))
-    except (KeyError, ValueError):
-        return QUALITY_TIER[job_quality(input_data)]

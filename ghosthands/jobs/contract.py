@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import uuid
 from contextlib import AbstractAsyncContextManager
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import msgspec
 
+from ghosthands.jobs.budgets import Quality
 from ghosthands.jobs.errors import ErrorCode
 
 if TYPE_CHECKING:  # the browser floor sits above this one: a type, never an import
@@ -124,6 +126,14 @@ class JobContext(Protocol):
         self, model: str, input_tokens: int, output_tokens: int, cost_cents: float
     ) -> None:
         """Add one model call's usage and price to the job (and the user's month)."""
+        ...
+
+    async def llm_budget_cents(self, quality: Quality) -> Decimal:
+        """The most this job may have spent on models over all its attempts under
+        ``quality``: the preset's budget, capped by what its user's month has left.
+
+        Raises JobFailure(BUDGET_EXCEEDED) when the user's month is already spent.
+        """
         ...
 
     async def count_action(self, n: int = 1) -> None:

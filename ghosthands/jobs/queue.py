@@ -22,6 +22,7 @@ from psycopg.types.json import Jsonb
 from ghosthands.db.batch import GroupWriter
 from ghosthands.db.pool import Conn, Database
 from ghosthands.db.queries import load_queries
+from ghosthands.jobs import accounting
 from ghosthands.jobs.contract import JobSpec
 from ghosthands.jobs.states import WORKER_HELD, JobStatus
 from ghosthands.logs import redact, redact_data
@@ -92,6 +93,8 @@ class _Completion(msgspec.Struct, frozen=True):
 class UsageTotals(msgspec.Struct, frozen=True):
     job_cost_cents: float
     month_cost_cents: float
+    #: The tier the user's month is billed under.
+    month_tier: str
 
 
 class JobQueue:
@@ -192,6 +195,7 @@ class JobQueue:
                     created_by=row["created_by"],
                     valet_task_id=row["valet_task_id"],
                     metadata=row["metadata"] or {},
+                    llm_cost_cents=float(row["llm_cost_cents"] or 0),
                 ),
                 priority=row["priority"],
                 created_at=row["created_at"],
@@ -276,18 +280,32 @@ class JobQueue:
             return url if await cur.fetchone() is not None else None
 
     async def record_llm_usage(
-        self, job: JobSpec, *, cost_cents: float, tokens: int, tier: str
+        self, job: JobSpec, *, cost_cents: float, tokens: int
     ) -> UsageTotals | None:
         """Fenced: add usage to the job and the user's month; None when fenced."""
+        named = accounting.named_tier(job.input_data)
         async with self.db.connection() as conn:
             cur = await conn.execute(
                 Q.record_llm_usage,
-                self._fence(job, cost_cents=cost_cents, tokens=tokens, tier=tier),
+                self._fence(
+                    job,
+                    cost_cents=cost_cents,
+                    tokens=tokens,
+                    tier=accounting.job_tier(job.input_data).value,
+                    named_tier=named.value if named is not None else None,
+                ),
             )
             row = await cur.fetchone()
         if row is None:
             return None
-        return UsageTotals(float(row["job_cost_cents"]), float(row["month_cost_cents"]))
+        return UsageTotals(
+            float(row["job_cost_cents"]), float(row["month_cost_cents"]), row["month_tier"]
+        )
+
+    async def month_usage(self, user_id: uuid.UUID) -> dict[str, Any] | None:
+        """The user's usage row for the current UTC month, if they have one."""
+        async with self.db.connection() as conn:
+            return await accounting.month_usage(conn, user_id)
 
     async def count_actions(self, job: JobSpec, n: int) -> int | None:
         """Fenced: add ``n`` actions; return the job's new total (None when fenced)."""

@@ -22,6 +22,7 @@ from psycopg.types.json import Jsonb
 
 from ghosthands.db.pool import Conn, Database
 from ghosthands.db.queries import load_queries
+from ghosthands.jobs import accounting
 from ghosthands.jobs.states import ACTIVE, CANCELLABLE, RETRYABLE, JobStatus
 
 Q = load_queries("ghosthands.jobs.sql", "submissions.sql")
@@ -354,5 +355,4 @@ class JobSubmissions:
 
     async def month_usage(self, user_id: uuid.UUID) -> Row | None:
         async with self.db.connection() as conn:
-            cur = await conn.execute(Q.month_usage, {"user_id": user_id})
-            return await cur.fetchone()
+            return await accounting.month_usage(conn, user_id)

@@ -19,7 +19,6 @@ from typing import Any
 
 import anyio
 
-from ghosthands.jobs.budgets import JOB_BUDGET_CENTS, Quality
 from ghosthands.jobs.contract import JobContext, JobFailure
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.llm.catalogue import ModelSpec
@@ -32,11 +31,6 @@ log = get_logger(__name__)
 #: How long recording a call's usage may take once the call is paid for. The write is
 #: shielded from cancellation: money spent is recorded even when the job is cancelled.
 _RECORD_TIMEOUT_SECONDS = 15.0
-
-
-def job_budget_cents(quality: Quality | str) -> Decimal:
-    """The per-job budget of a quality preset (speed, balanced, quality)."""
-    return Decimal(JOB_BUDGET_CENTS[Quality(quality)])
 
 
 class _ModelTotals:

@@ -6,6 +6,10 @@ the same kind and label as when recorded); at the first mismatch it stops and ha
 page, and the steps it did, to the agent. Each replay moves the manual's health score:
 towards 1 when it ran to the end, towards 0 on a mismatch; below :data:`MIN_HEALTH` a
 manual is not replayed until a successful agent run records it afresh.
+
+The rows themselves are read and written by :class:`ghosthands.db.manuals.ManualStore`,
+handed to the task runner by whoever owns the database; this module keys them
+(:func:`url_pattern`, :func:`task_key`) and replays them.
 """
 
 from __future__ import annotations
@@ -22,8 +26,6 @@ import msgspec
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 
-from ghosthands.db.pool import Database
-from ghosthands.db.queries import load_queries
 from ghosthands.jobs.contract import JobContext
 from ghosthands.llm.actions import (
     ELEMENT_ACTIONS,
@@ -37,7 +39,6 @@ from ghosthands.llm.observe import DESCRIBE
 from ghosthands.logs import get_logger
 
 log = get_logger(__name__)
-queries = load_queries("ghosthands.llm.sql", "manuals.sql")
 
 #: Manuals less healthy than this are not replayed.
 MIN_HEALTH = 0.3
@@ -88,52 +89,6 @@ class ReplayOutcome(msgspec.Struct):
     steps: list[Step]
     summary: str = ""
     mismatch: str | None = None
-
-
-class ManualStore:
-    """The only code that reads or writes ``gh_action_manuals``."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    async def find(self, url: str, job_type: str, task: str) -> Manual | None:
-        async with self._db.connection() as conn:
-            cur = await conn.execute(
-                queries.find_manual,
-                {"url_pattern": url_pattern(url), "job_type": job_type, "task_key": task_key(task)},
-            )
-            row = await cur.fetchone()
-        if row is None:
-            return None
-        return msgspec.convert(dict(row), Manual)
-
-    async def save(self, url: str, job_type: str, task: str, steps: list[Step]) -> None:
-        """Record a successful run's steps for the site and task."""
-        async with self._db.connection() as conn:
-            cur = await conn.execute(
-                queries.save_manual,
-                {
-                    "url_pattern": url_pattern(url),
-                    "job_type": job_type,
-                    "task_key": task_key(task),
-                    "steps": msgspec.json.encode(steps).decode(),
-                },
-            )
-            row = await cur.fetchone()
-        assert row is not None
-        log.info("manual_saved", url_pattern=url_pattern(url), job_type=job_type, steps=len(steps))
-
-    async def replay_succeeded(self, manual_id: uuid.UUID) -> float:
-        return await self._health(queries.replay_succeeded, manual_id)
-
-    async def replay_failed(self, manual_id: uuid.UUID) -> float:
-        return await self._health(queries.replay_failed, manual_id)
-
-    async def _health(self, sql: str, manual_id: uuid.UUID) -> float:
-        async with self._db.connection() as conn:
-            cur = await conn.execute(sql, {"id": manual_id})
-            row = await cur.fetchone()
-        return float(row["health_score"]) if row else 0.0
 
 
 async def replay(

@@ -8,23 +8,25 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import msgspec
 from playwright.async_api import Page
 
 from ghosthands.config import Settings
-from ghosthands.db.pool import Database
 from ghosthands.jobs.budgets import Quality
 from ghosthands.jobs.contract import JobContext
 from ghosthands.llm.actions import Step
 from ghosthands.llm.agent import Agent, AgentConfig
-from ghosthands.llm.catalogue import Catalogue
-from ghosthands.llm.cost import CostMeter, job_budget_cents
-from ghosthands.llm.manuals import MIN_HEALTH, ManualStore, replay
-from ghosthands.llm.providers import RetryPolicy, open_client
-from ghosthands.llm.usage import check_monthly_budget
+from ghosthands.llm.catalogue import Catalogue, ModelSpec
+from ghosthands.llm.cost import CostMeter
+from ghosthands.llm.manuals import MIN_HEALTH, Manual, replay, task_key, url_pattern
+from ghosthands.llm.providers import ProviderClient, RetryPolicy, open_client
 from ghosthands.logs import get_logger
+
+if TYPE_CHECKING:  # handed in by the worker, which owns the database
+    from ghosthands.db.manuals import ManualStore
 
 log = get_logger(__name__)
 
@@ -49,18 +51,17 @@ class TaskRunner:
         self,
         settings: Settings,
         *,
-        db: Database | None = None,
+        manuals: ManualStore | None = None,
         catalogue: Catalogue | None = None,
         http: httpx.AsyncClient | None = None,
         retry: RetryPolicy | None = None,
         config: AgentConfig | None = None,
     ) -> None:
-        """``db`` enables recorded manuals and caps each job by what is left of its
-        user's monthly budget; without it, neither (the per-job budget still holds)."""
+        """``manuals`` enables recording and replaying manuals; without it every task
+        goes to the agent."""
         self._settings = settings
-        self._db = db
         self._catalogue = catalogue or Catalogue.from_settings(settings)
-        self._manuals = ManualStore(db) if db is not None else None
+        self._manuals = manuals
         self._http = http
         self._retry = retry
         self.config = config or AgentConfig()
@@ -95,7 +96,8 @@ class TaskRunner:
 
         manual = None
         if self._manuals is not None and use_manual:
-            manual = await self._manuals.find(start_url, job.job_type, task)
+            row = await self._manuals.find(url_pattern(start_url), job.job_type, task_key(task))
+            manual = msgspec.convert(row, Manual) if row is not None else None
         if manual is not None and manual.health_score >= MIN_HEALTH:
             await ctx.progress(
                 "replaying_manual", manual_id=str(manual.id), steps=len(manual.steps)
@@ -130,7 +132,8 @@ class TaskRunner:
             await ctx.progress("agent_started", model=spec.alias)
             result = await agent.run(page, task, prior=prior)
         if self._manuals is not None and any(s.action != "done" for s in result.steps):
-            await self._manuals.save(start_url, job.job_type, task, result.steps)
+            steps = msgspec.json.encode(result.steps).decode()
+            await self._manuals.save(url_pattern(start_url), job.job_type, task_key(task), steps)
         return TaskResult(
             summary=result.summary,
             source="manual+agent" if prior or mismatch else "agent",
@@ -142,12 +145,25 @@ class TaskRunner:
             manual_mismatch=mismatch,
         )
 
+    # -- for callers that make their own model calls (the form engine's answers) ---------
+
+    def model(self, name: str | None) -> ModelSpec:
+        """The model a job named (None: GH_DEFAULT_MODEL), picked as :meth:`run` picks
+        it; an unknown or unpriced one is refused (``invalid_input``)."""
+        return self._catalogue.resolve(name)
+
+    async def meter(self, ctx: JobContext, quality: Quality) -> CostMeter:
+        """The job's cost meter, built as :meth:`run` builds it."""
+        return await self._meter(ctx, quality)
+
+    def client(self, spec: ModelSpec, http: httpx.AsyncClient) -> ProviderClient:
+        """A client for ``spec`` with this runner's settings and retries. A missing API
+        key raises ``JobFailure(llm_error)`` naming the variable to set."""
+        return open_client(spec, self._settings, http, retry=self._retry)
+
     async def _meter(self, ctx: JobContext, quality: Quality) -> CostMeter:
         """The job's meter: its preset budget, less what earlier attempts spent, and no
-        more than its user's month has left."""
+        more than its user's month has left (the context refuses a spent month)."""
+        budget = await ctx.llm_budget_cents(quality)
         spent = Decimal(str(ctx.job.llm_cost_cents))
-        budget = job_budget_cents(quality)
-        if self._db is not None:
-            month = await check_monthly_budget(self._db, ctx.job)  # refuses a spent month
-            budget = min(budget, spent + month.remaining_cents)
         return CostMeter(ctx, budget_cents=budget, spent_cents=spent)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import math
 import time
+from decimal import Decimal
 from typing import Any
 
 import anyio
@@ -12,12 +13,14 @@ import msgspec
 
 from ghosthands.config import Settings
 from ghosthands.crypto import DecryptionError, KeyRing, open_resume_password
+from ghosthands.jobs.accounting import job_llm_budget_cents
 from ghosthands.jobs.budgets import (
     JOB_BUDGET_CENTS,
     MONTHLY_BUDGET_CENTS,
+    Quality,
+    Tier,
     action_limit,
     job_quality,
-    job_tier,
 )
 from ghosthands.jobs.contract import HumanResolution, JobFailure, JobSpec
 from ghosthands.jobs.errors import ErrorCode
@@ -178,9 +181,8 @@ class WorkerJobContext:
     async def record_llm_usage(
         self, model: str, input_tokens: int, output_tokens: int, cost_cents: float
     ) -> None:
-        tier = job_tier(self.job.input_data)
         totals = await self.queue.record_llm_usage(
-            self.job, cost_cents=cost_cents, tokens=input_tokens + output_tokens, tier=tier.value
+            self.job, cost_cents=cost_cents, tokens=input_tokens + output_tokens
         )
         if self.metrics is not None:  # the money is spent whether or not we still hold the job
             self.metrics.llm_call(model, input_tokens, output_tokens, cost_cents)
@@ -202,9 +204,14 @@ class WorkerJobContext:
                 ErrorCode.BUDGET_EXCEEDED,
                 f"job spent {totals.job_cost_cents:.2f}¢ of its {job_budget}¢ "
                 f"{quality.value} budget",
-                details={"job_cost_cents": totals.job_cost_cents, "budget_cents": job_budget},
+                details={
+                    "scope": "job",
+                    "job_cost_cents": totals.job_cost_cents,
+                    "budget_cents": job_budget,
+                },
                 retryable=False,
             )
+        tier = Tier(totals.month_tier)
         month_budget = MONTHLY_BUDGET_CENTS[tier]
         if totals.month_cost_cents > month_budget:
             raise JobFailure(
@@ -212,11 +219,17 @@ class WorkerJobContext:
                 f"user spent {totals.month_cost_cents:.2f}¢ of the {month_budget}¢ "
                 f"monthly {tier.value} budget",
                 details={
+                    "scope": "monthly",
+                    "tier": tier.value,
                     "month_cost_cents": totals.month_cost_cents,
                     "budget_cents": month_budget,
                 },
                 retryable=False,
             )
+
+    async def llm_budget_cents(self, quality: Quality) -> Decimal:
+        usage = await self.queue.month_usage(self.job.user_id)
+        return job_llm_budget_cents(self.job, quality, usage)
 
     async def count_action(self, n: int = 1) -> None:
         total = await self.queue.count_actions(self.job, n)

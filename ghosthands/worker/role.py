@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 import anyio
 
-from ghosthands.browser.credentials import CredentialStore
 from ghosthands.browser.lazy import LazyChromium
 from ghosthands.config import Settings
 from ghosthands.crypto import KeyRing
+from ghosthands.db.credentials import CredentialStore
 from ghosthands.db.pool import Database
 from ghosthands.handlers.registry import HandlerRegistry
 from ghosthands.jobs.contract import BrowserProvider

@@ -19,7 +19,7 @@ import psycopg
 
 from ghosthands.config import Settings
 from ghosthands.handlers.registry import HandlerRegistry
-from ghosthands.jobs.budgets import job_tier
+from ghosthands.jobs.accounting import job_tier
 from ghosthands.jobs.contract import BrowserProvider, Handler, HandlerResult, JobFailure
 from ghosthands.jobs.errors import ErrorCode, retry_delay_seconds
 from ghosthands.jobs.queue import JobQueue

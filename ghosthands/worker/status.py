@@ -7,21 +7,18 @@ and ``GET /metrics`` (this worker's Prometheus counters).
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Protocol
 
 import anyio
 import anyio.abc
 import msgspec
-from hypercorn.asyncio import serve
-from hypercorn.config import Config
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ghosthands.api.server import bind_listener
 from ghosthands.logs import get_logger
+from ghosthands.serving import Listener
 
 log = get_logger(__name__)
 
@@ -108,17 +105,11 @@ class StatusServer:
         self._shutdown.set()
 
     async def serve(self, *, task_status: anyio.abc.TaskStatus[int]) -> None:
-        sock = bind_listener(self.host, self.port)
-        host, port = sock.getsockname()[:2]
-        config = Config()
-        config.bind = [f"fd://{sock.detach()}"]
-        config.graceful_timeout = 1.0
-        config.accesslog = None
-        config.errorlog = logging.getLogger("hypercorn.error")
-        config.include_server_header = False
+        listener = Listener(self.host, self.port, graceful_seconds=1.0)
+        host, port = listener.host, listener.port
         log.info("worker_status_listening", host=host, port=port)
         task_status.started(port)
         try:
-            await serve(self.app, config, shutdown_trigger=self._shutdown.wait)  # type: ignore[arg-type]
+            await listener.serve(self.app, self._shutdown.wait)
         finally:
             self.stopped.set()

@@ -7,17 +7,18 @@ from typing import Any
 
 import pytest
 
-from ghosthands.browser.credentials import CredentialStore
 from ghosthands.browser.guard import NetworkPolicy
 from ghosthands.browser.provider import ChromiumProvider
 from ghosthands.config import Settings
 from ghosthands.crypto import KeyRing
+from ghosthands.db.credentials import CredentialStore
 from ghosthands.db.pool import Database
 from ghosthands.handlers.apply import ApplyHandler
 from ghosthands.jobs.contract import HandlerResult, HumanResolution, JobFailure
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.sample_site import SAMPLE_PROFILE
 from ghosthands.sample_site.app import PORTAL_CODE, PORTAL_PASSWORD, PORTAL_USER
+from ghosthands.worker.testing import JobBench
 from tests.browser.conftest import browser_settings
 
 pytestmark = pytest.mark.anyio
@@ -74,17 +75,12 @@ async def test_login_wall_and_2fa_resolved_by_a_person_then_session_reused(
     """Credentials and a code from /valet/resume get through; the saved session (and the
     credentials) let the next job of the same user go straight to the form."""
     import msgspec
-    import psycopg
-    from psycopg.rows import dict_row
-
-    from tests.browser.conftest import JobHarness, insert_job
 
     site, server = sample_site
-    db = Database(Settings(database_url=database_url), pool_size=2, name="test")
+    settings = Settings(database_url=database_url, poll_seconds=0.05)
+    db = Database(settings, pool_size=3, name="test")
     await db.open()
-    conn = await psycopg.AsyncConnection.connect(
-        database_url, autocommit=True, row_factory=dict_row
-    )
+    bench = JobBench(db, settings)
     keyring = KeyRing([os.urandom(32)])
     store = CredentialStore(db, keyring)
     policy = NetworkPolicy(False, frozenset({server.host_port, resume_server.split("/")[2]}))
@@ -92,15 +88,19 @@ async def test_login_wall_and_2fa_resolved_by_a_person_then_session_reused(
     data = captcha_input(resume_server)
     try:
         async with ChromiumProvider(browser_settings(), policy=policy, store=store) as chromium:
-            job = await insert_job(conn, "apply", url, data)
-            async with chromium.session(job) as session:
-                harness = JobHarness(conn, job, session)
-                harness.human = [
+            harness = await bench.start(
+                "apply",
+                url,
+                data,
+                human=[
                     HumanResolution(
                         action="credentials", username=PORTAL_USER, password=PORTAL_PASSWORD
                     ),
                     HumanResolution(action="code", code=PORTAL_CODE),
-                ]
+                ],
+            )
+            job = harness.job
+            async with chromium.session(job) as harness.browser:
                 first = await ApplyHandler().run(
                     harness, msgspec.convert(data, ApplyHandler.input_type)
                 )
@@ -109,18 +109,20 @@ async def test_login_wall_and_2fa_resolved_by_a_person_then_session_reused(
             assert "signed_in" in await harness.steps()
             assert site.logins == 1
             # Never written anywhere in the clear:
-            cur = await conn.execute("SELECT metadata::text AS m FROM gh_job_events")
-            assert not any(PORTAL_PASSWORD in r["m"] for r in await cur.fetchall())
+            async with db.connection() as conn:
+                cur = await conn.execute(
+                    "SELECT metadata::text AS m FROM gh_job_events "
+                    "UNION ALL SELECT coalesce(resume_ref::text, '') FROM gh_automation_jobs"
+                )
+                assert not any(PORTAL_PASSWORD in r["m"] for r in await cur.fetchall())
             assert await store.get_credentials(job.user_id, "127.0.0.1") == (
                 PORTAL_USER,
                 PORTAL_PASSWORD,
             )
 
             # Same user, next job: the saved session is loaded; nobody is asked anything.
-            second_job = await insert_job(conn, "apply", url, data)
-            second_job = msgspec.structs.replace(second_job, user_id=job.user_id)
-            async with chromium.session(second_job) as session:
-                harness2 = JobHarness(conn, second_job, session)
+            harness2 = await bench.start("apply", url, data, user_id=job.user_id)
+            async with chromium.session(harness2.job) as harness2.browser:
                 second = await ApplyHandler().run(
                     harness2, msgspec.convert(data, ApplyHandler.input_type)
                 )
@@ -131,5 +133,4 @@ async def test_login_wall_and_2fa_resolved_by_a_person_then_session_reused(
             {"first_name": "Ada", "last_name": "Lovelace", "email": "ada.lovelace@example.com"}
         ] * 2
     finally:
-        await conn.close()
         await db.close()

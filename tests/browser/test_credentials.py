@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator
 import psycopg
 import pytest
 
-from ghosthands.browser.credentials import CredentialStore
 from ghosthands.config import Settings
 from ghosthands.crypto import DecryptionError, KeyRing
+from ghosthands.db.credentials import CredentialStore
 from ghosthands.db.pool import Database
 
 pytestmark = pytest.mark.anyio

@@ -24,6 +24,7 @@ from ghosthands.jobs.contract import HandlerResult, JobFailure
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.netguard import blocked_reason, classify_address
 from ghosthands.sample_site.server import SiteServer
+from ghosthands.worker.testing import JobBench
 from tests.browser.conftest import browser_settings
 
 pytestmark = pytest.mark.anyio
@@ -109,29 +110,25 @@ def attacker(internal: tuple[SiteServer, list[str]]) -> Iterator[SiteServer]:
 
 
 async def test_subresources_redirects_fetch_and_websockets_are_refused(
-    attacker: SiteServer, internal: tuple[SiteServer, list[str]], db
+    attacker: SiteServer, internal: tuple[SiteServer, list[str]], bench: JobBench
 ) -> None:
-    from tests.browser.conftest import JobHarness, insert_job
-
     internal_server, hits = internal
     policy = NetworkPolicy(
         allow_private_networks=False, allowed_hosts=frozenset({attacker.host_port})
     )
     async with ChromiumProvider(browser_settings(), policy=policy) as chromium:
-        job = await insert_job(db, "scrape", f"{attacker.url}/", {})
-        async with chromium.session(job) as session:
-            result = await ScrapeHandler().run(
-                JobHarness(db, job, session), ScrapeHandler.input_type()
-            )
-            await session.page.wait_for_timeout(300)  # let the page's late requests happen
+        ctx = await bench.start("scrape", f"{attacker.url}/")
+        async with chromium.session(ctx.job) as ctx.browser:
+            result = await ScrapeHandler().run(ctx, ScrapeHandler.input_type())
+            await ctx.browser.page.wait_for_timeout(300)  # let the page's late requests happen
         assert isinstance(result, HandlerResult)
         assert result.result_data["title"] == "innocent"
 
         # A navigation that redirects to the internal service fails the job clearly.
-        job = await insert_job(db, "scrape", f"{attacker.url}/to-internal", {})
-        async with chromium.session(job) as session:
+        ctx = await bench.start("scrape", f"{attacker.url}/to-internal")
+        async with chromium.session(ctx.job) as ctx.browser:
             with pytest.raises(JobFailure) as failure:
-                await ScrapeHandler().run(JobHarness(db, job, session), ScrapeHandler.input_type())
+                await ScrapeHandler().run(ctx, ScrapeHandler.input_type())
         assert failure.value.code == ErrorCode.BLOCKED_ADDRESS
 
         refused = {(b.host, b.port, b.reason) for b in chromium.guard.blocked}
@@ -140,15 +137,13 @@ async def test_subresources_redirects_fetch_and_websockets_are_refused(
     assert ("169.254.169.254", 80, "metadata") in refused
 
 
-async def test_production_default_refuses_loopback_targets(attacker: SiteServer, db) -> None:
-    from tests.browser.conftest import JobHarness, insert_job
-
+async def test_production_default_refuses_loopback_targets(
+    attacker: SiteServer, bench: JobBench
+) -> None:
     async with ChromiumProvider(browser_settings(), policy=NetworkPolicy()) as chromium:
         for url in (f"{attacker.url}/", "http://169.254.169.254/", "file:///etc/passwd"):
-            job = await insert_job(db, "scrape", url, {})
-            async with chromium.session(job) as session:
+            ctx = await bench.start("scrape", url)
+            async with chromium.session(ctx.job) as ctx.browser:
                 with pytest.raises(JobFailure) as failure:
-                    await ScrapeHandler().run(
-                        JobHarness(db, job, session), ScrapeHandler.input_type()
-                    )
+                    await ScrapeHandler().run(ctx, ScrapeHandler.input_type())
             assert failure.value.code == ErrorCode.BLOCKED_ADDRESS, url

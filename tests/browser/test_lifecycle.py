@@ -18,7 +18,7 @@ from ghosthands.handlers.scrape import ScrapeHandler
 from ghosthands.jobs.contract import HandlerResult, JobFailure
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.sample_site import SAMPLE_PROFILE
-from tests.browser.conftest import JobHarness, insert_job
+from ghosthands.worker.testing import JobBench, TestJobContext
 from tests.support import wait_until_async
 
 pytestmark = pytest.mark.anyio
@@ -121,7 +121,7 @@ async def test_renderer_crash_is_recovered(sample_site, run_job, resume_server) 
     context and submits exactly once."""
     site, server = sample_site
 
-    def prepare(harness: JobHarness) -> None:
+    def prepare(harness: TestJobContext) -> None:
         original = harness.progress
 
         async def progress(step: str, message: str = "", **data: Any) -> None:
@@ -146,7 +146,7 @@ async def test_killed_browser_is_relaunched(
     site, server = sample_site
     killed: list[int] = []
 
-    def prepare(harness: JobHarness) -> None:
+    def prepare(harness: TestJobContext) -> None:
         original = harness.progress
 
         async def progress(step: str, message: str = "", **data: Any) -> None:
@@ -172,7 +172,7 @@ async def test_a_page_that_always_crashes_fails_with_browser_crashed(
 ) -> None:
     site, server = sample_site
 
-    def prepare(harness: JobHarness) -> None:
+    def prepare(harness: TestJobContext) -> None:
         original = harness.progress
 
         async def progress(step: str, message: str = "", **data: Any) -> None:
@@ -192,7 +192,7 @@ async def test_a_page_that_always_crashes_fails_with_browser_crashed(
 
 
 async def test_200_sequential_jobs_keep_memory_flat(
-    sample_site, provider: ChromiumProvider, db, capsys
+    sample_site, provider: ChromiumProvider, bench: JobBench, capsys
 ) -> None:
     _, server = sample_site
     fill = {"user_data": SAMPLE_PROFILE, "submit": False, "accept_required_consents": True}
@@ -204,11 +204,9 @@ async def test_200_sequential_jobs_keep_memory_flat(
     started = time.monotonic()
     for n in range(200):
         handler, url, data = jobs[1 if n % 4 == 3 else 0]  # 150 reads, 50 form fills
-        job = await insert_job(db, handler.job_type, url, data)
-        async with provider.session(job) as session:
-            result = await handler.run(
-                JobHarness(db, job, session), msgspec.convert(data, handler.input_type)
-            )
+        ctx = await bench.start(handler.job_type, url, data)
+        async with provider.session(ctx.job) as ctx.browser:
+            result = await handler.run(ctx, msgspec.convert(data, handler.input_type))
         assert isinstance(result, HandlerResult)
         if n + 1 in (20, 50, 100, 150, 200):
             samples.append((n + 1, *await settled_memory_kib()))

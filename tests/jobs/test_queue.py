@@ -123,7 +123,7 @@ async def test_stale_attempt_writes_are_fenced(db: Database, database_url: str) 
     assert not await old_runner.insert_progress(stale, "late", "", {})
     assert await old_runner.save_artifact(stale, "screenshot", "x.png", "image/png", b"x") is None
     assert await old_runner.count_actions(stale, 5) is None
-    assert await old_runner.record_llm_usage(stale, cost_cents=9, tokens=9, tier="free") is None
+    assert await old_runner.record_llm_usage(stale, cost_cents=9, tokens=9) is None
     assert not await old_runner.complete(
         stale,
         status=JobStatus.COMPLETED,
@@ -349,12 +349,13 @@ async def test_usage_actions_and_artifacts_are_recorded(db: Database, database_u
     queue = JobQueue(db, "w")
     specs = [c.spec for c in await queue.claim(2, worker_prefix="w", preferred_grace_seconds=30)]
     mine = next(s for s in specs if s.user_id == USER)
-    totals = await queue.record_llm_usage(mine, cost_cents=1.25, tokens=100, tier="pro")
+    totals = await queue.record_llm_usage(mine, cost_cents=1.25, tokens=100)
     assert totals is not None and totals.job_cost_cents == pytest.approx(1.25)
-    totals = await queue.record_llm_usage(mine, cost_cents=2.5, tokens=50, tier="pro")
+    totals = await queue.record_llm_usage(mine, cost_cents=2.5, tokens=50)
     assert totals is not None
     assert totals.job_cost_cents == pytest.approx(3.75)
     assert totals.month_cost_cents == pytest.approx(3.75)
+    assert totals.month_tier == "pro"  # the job named its tier
     assert await queue.count_actions(mine, 2) == 2
     assert await queue.count_actions(mine, 1) == 3
     url = await queue.save_artifact(mine, "screenshot", "s.png", "image/png", b"png")

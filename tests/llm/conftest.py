@@ -1,8 +1,5 @@
-"""Fixtures for the LLM tests: scripted model servers, local test sites, Chromium, and a
-JobContext that writes real rows to the test database.
-
-``DbJobContext`` stands in for the worker's JobContext (being written in parallel) and
-is the one place to switch to the real worker's context after the merge.
+"""Fixtures for the LLM tests: scripted model servers, local test sites, Chromium, and jobs
+run through the worker's own job context (``ghosthands.worker.testing``).
 """
 
 from __future__ import annotations
@@ -13,7 +10,6 @@ import shutil
 import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -23,9 +19,7 @@ from playwright.async_api import Browser, async_playwright
 
 from ghosthands.config import load_settings
 from ghosthands.db.pool import Database
-from ghosthands.jobs.budgets import action_limit
-from ghosthands.jobs.contract import HumanResolution, JobFailure, JobSpec
-from ghosthands.jobs.errors import ErrorCode
+from ghosthands.worker.testing import JobBench
 
 #: The system Chromium (bin/setup installs it); GH_TEST_CHROMIUM overrides.
 CHROMIUM = os.environ.get("GH_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -177,7 +171,7 @@ async def browser() -> AsyncIterator[Browser]:
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(load_settings({"DATABASE_URL": database_url}), pool_size=3, name="test")
+    database = Database(load_settings({"DATABASE_URL": database_url}), pool_size=4, name="test")
     await database.open()
     try:
         yield database
@@ -185,53 +179,13 @@ async def db(database_url: str) -> AsyncIterator[Database]:
         await database.close()
 
 
-async def insert_job(
-    db: Database,
-    *,
-    job_type: str = "custom",
-    target_url: str = "http://127.0.0.1/",
-    task_description: str = "",
-    input_data: dict[str, Any] | None = None,
-    user_id: uuid.UUID | None = None,
-    llm_cost_cents: Decimal = Decimal(0),
-) -> JobSpec:
-    """A job row as a worker would hold it (running, with an execution attempt).
-    ``llm_cost_cents``: what earlier attempts of the job spent."""
-    async with db.connection() as conn:
-        cur = await conn.execute(
-            """
-            INSERT INTO gh_automation_jobs
-                (user_id, job_type, target_url, task_description, input_data, status,
-                 execution_attempt_id, started_at, last_heartbeat, llm_cost_cents)
-            VALUES (%(user_id)s, %(job_type)s, %(target_url)s, %(task)s, %(input)s,
-                    'running', gen_random_uuid(), now(), now(), %(cost)s)
-            RETURNING *
-            """,
-            {
-                "user_id": user_id or uuid.uuid4(),
-                "job_type": job_type,
-                "target_url": target_url,
-                "task": task_description,
-                "input": json.dumps(input_data or {}),
-                "cost": llm_cost_cents,
-            },
-        )
-        row = await cur.fetchone()
-    assert row is not None
-    return JobSpec(
-        id=row["id"],
-        job_type=row["job_type"],
-        user_id=row["user_id"],
-        target_url=row["target_url"],
-        task_description=row["task_description"],
-        input_data=row["input_data"],
-        timeout_seconds=row["timeout_seconds"],
-        retry_count=row["retry_count"],
-        max_retries=row["max_retries"],
-        execution_attempt_id=row["execution_attempt_id"],
-        created_by=row["created_by"],
-        llm_cost_cents=float(row["llm_cost_cents"]),
+@pytest.fixture
+def bench(db: Database, database_url: str) -> JobBench:
+    """Jobs claimed and run as the worker runs them; a pause nobody answers ends in 1 s."""
+    settings = load_settings(
+        {"DATABASE_URL": database_url, "GH_HITL_TIMEOUT_SECONDS": "1", "GH_POLL_SECONDS": "0.05"}
     )
+    return JobBench(db, settings)
 
 
 async def job_row(db: Database, job_id: uuid.UUID) -> dict[str, Any]:
@@ -247,110 +201,3 @@ async def user_usage(db: Database, user_id: uuid.UUID) -> dict[str, Any] | None:
         cur = await conn.execute("SELECT * FROM gh_user_usage WHERE user_id = %s", (user_id,))
         row = await cur.fetchone()
     return dict(row) if row else None
-
-
-HumanScript = Callable[[str, dict[str, Any]], HumanResolution | None]
-
-
-class DbJobContext:
-    """The JobContext protocol over the real test database (the worker's stand-in).
-
-    Usage goes to the job row (fenced by execution attempt) and to ``gh_user_usage``,
-    both in one transaction; actions are counted on the job row against the job type's
-    limit; a person's answer comes from ``human`` (None: nobody answers in time).
-    """
-
-    def __init__(
-        self,
-        db: Database,
-        job: JobSpec,
-        *,
-        browser: Any = None,
-        human: HumanScript | None = None,
-    ) -> None:
-        self.db = db
-        self.job = job
-        self.browser = browser
-        self._human = human
-        self.progress_steps: list[tuple[str, dict[str, Any]]] = []
-        self.human_requests: list[tuple[str, dict[str, Any]]] = []
-        self.usage_calls: list[tuple[str, int, int, float]] = []
-
-    async def progress(self, step: str, message: str = "", **data: Any) -> None:
-        self.progress_steps.append((step, data))
-        async with self.db.connection() as conn:
-            await conn.execute(
-                "INSERT INTO gh_job_events (job_id, event_type, message, metadata, actor) "
-                "VALUES (%s, 'progress', %s, %s, 'test-worker')",
-                (self.job.id, message, json.dumps({"step": step, **data})),
-            )
-
-    async def save_artifact(self, kind: str, name: str, content_type: str, content: bytes) -> str:
-        async with self.db.connection() as conn:
-            cur = await conn.execute(
-                "INSERT INTO gh_artifacts (job_id, kind, name, content_type, size_bytes, content)"
-                " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
-                (self.job.id, kind, name, content_type, len(content), content),
-            )
-            row = await cur.fetchone()
-        assert row is not None
-        return f"/api/v1/gh/jobs/{self.job.id}/artifacts/{row['id']}"
-
-    async def wait_for_human(
-        self,
-        interaction_type: str,
-        interaction_data: dict[str, Any],
-        screenshot: bytes | None = None,
-        timeout_seconds: float | None = None,
-    ) -> HumanResolution:
-        self.human_requests.append((interaction_type, interaction_data))
-        answer = self._human(interaction_type, interaction_data) if self._human else None
-        if answer is None:
-            raise JobFailure(ErrorCode.HITL_TIMEOUT, "nobody answered")
-        return answer
-
-    async def record_llm_usage(
-        self, model: str, input_tokens: int, output_tokens: int, cost_cents: float
-    ) -> None:
-        self.usage_calls.append((model, input_tokens, output_tokens, cost_cents))
-        params = {
-            "job_id": self.job.id,
-            "attempt": self.job.execution_attempt_id,
-            "user_id": self.job.user_id,
-            "cost": Decimal(repr(cost_cents)),
-            "tokens": input_tokens + output_tokens,
-        }
-        async with self.db.connection() as conn:
-            cur = await conn.execute(
-                "UPDATE gh_automation_jobs SET llm_cost_cents = llm_cost_cents + %(cost)s, "
-                "total_tokens = total_tokens + %(tokens)s "
-                "WHERE id = %(job_id)s AND execution_attempt_id = %(attempt)s",
-                params,
-            )
-            assert cur.rowcount == 1
-            await conn.execute(
-                "INSERT INTO gh_user_usage (user_id, period_start, cost_cents, total_tokens) "
-                "VALUES (%(user_id)s, date_trunc('month', now() AT TIME ZONE 'UTC')::date, "
-                "%(cost)s, %(tokens)s) "
-                "ON CONFLICT (user_id, period_start) DO UPDATE SET "
-                "cost_cents = gh_user_usage.cost_cents + EXCLUDED.cost_cents, "
-                "total_tokens = gh_user_usage.total_tokens + EXCLUDED.total_tokens, "
-                "updated_at = now()",
-                params,
-            )
-
-    async def count_action(self, n: int = 1) -> None:
-        async with self.db.connection() as conn:
-            cur = await conn.execute(
-                "UPDATE gh_automation_jobs SET action_count = action_count + %s "
-                "WHERE id = %s AND execution_attempt_id = %s RETURNING action_count",
-                (n, self.job.id, self.job.execution_attempt_id),
-            )
-            row = await cur.fetchone()
-        assert row is not None
-        limit = action_limit(self.job.job_type)
-        if row["action_count"] > limit:
-            raise JobFailure(
-                ErrorCode.ACTION_LIMIT_EXCEEDED,
-                f"{row['action_count']} actions, over the limit of {limit}",
-            )

@@ -14,19 +14,19 @@ import pytest
 from playwright.async_api import Browser
 
 from ghosthands.config import Settings, load_settings
+from ghosthands.db.manuals import ManualStore
 from ghosthands.db.pool import Database
 from ghosthands.handlers.custom import CustomHandler, CustomInput
 from ghosthands.jobs.contract import HandlerResult, HumanResolution, JobFailure
 from ghosthands.jobs.errors import ErrorCode
-from ghosthands.llm.manuals import ManualStore, url_pattern
+from ghosthands.llm.manuals import Manual, task_key, url_pattern
 from ghosthands.llm.task import TaskRunner
+from ghosthands.worker.testing import JobBench, TestJobContext
 from tests.llm.conftest import (
-    DbJobContext,
     LocalServer,
     Recorded,
     Reply,
     Responder,
-    insert_job,
     job_row,
     site,
     user_usage,
@@ -54,6 +54,9 @@ def settings_for(llm: LocalServer, **extra: str) -> Settings:
             "OPENAI_BASE_URL": llm.url + "/v1",
             "GH_DEFAULT_MODEL": "gpt-4o-mini",
             "GH_LLM_MAX_RETRIES": "0",
+            # A pause nobody answers ends in a second; an answer is seen at once.
+            "GH_HITL_TIMEOUT_SECONDS": "1",
+            "GH_POLL_SECONDS": "0.05",
             **extra,
         }
     )
@@ -70,20 +73,25 @@ async def run_custom(
     human: Callable[[str, dict[str, Any]], HumanResolution | None] | None = None,
     user_id: uuid.UUID | None = None,
     spent_before: Decimal = Decimal(0),
-) -> tuple[DbJobContext, HandlerResult | JobFailure, str]:
-    """Run one custom job end to end; return its context, result or failure, page text."""
-    job = await insert_job(
-        db,
-        target_url=url,
-        task_description=task,
-        input_data=input_data,
-        user_id=user_id,
-        llm_cost_cents=spent_before,
-    )
+) -> tuple[TestJobContext, HandlerResult | JobFailure, str]:
+    """Run one custom job end to end; return its context, result or failure, page text.
+    ``spent_before``: what an earlier attempt of the job spent (recorded, then retried)."""
+    bench = JobBench(db, settings)
     context = await browser.new_context()
     try:
-        ctx = DbJobContext(db, job, browser=context, human=human)
-        handler = CustomHandler(TaskRunner(settings, db=db))
+        ctx = await bench.start(
+            "custom",
+            url,
+            input_data,
+            task_description=task,
+            user_id=user_id,
+            browser=context,
+            human=human,
+        )
+        if spent_before:
+            await ctx.record_llm_usage("earlier-attempt", 0, 0, float(spent_before))
+            ctx = await bench.retry(ctx, browser=context)
+        handler = CustomHandler(TaskRunner(settings, manuals=ManualStore(db)))
         outcome: HandlerResult | JobFailure
         try:
             outcome = await handler.run(ctx, msgspec.convert(input_data, CustomInput))
@@ -93,6 +101,11 @@ async def run_custom(
     finally:
         await context.close()
     return ctx, outcome, text
+
+
+async def find_manual(db: Database, url: str, job_type: str, task: str) -> Manual | None:
+    row = await ManualStore(db).find(url_pattern(url), job_type, task_key(task))
+    return msgspec.convert(row, Manual) if row is not None else None
 
 
 async def test_agent_passes_a_screening_that_needs_judgement(
@@ -128,7 +141,7 @@ async def test_agent_passes_a_screening_that_needs_judgement(
     usage = await user_usage(db, ctx.job.user_id)
     assert usage is not None and usage["cost_cents"] == 6 * CALL_CENTS
 
-    manual = await ManualStore(db).find(site_server.url + "/apply", "custom", SCREENING_TASK)
+    manual = await find_manual(db, site_server.url + "/apply", "custom", SCREENING_TASK)
     assert manual is not None
     assert [s.action for s in manual.steps] == [
         "click", "click", "click", "click", "fill", "fill", "click", "done",
@@ -165,13 +178,13 @@ async def test_second_run_on_the_site_replays_the_manual_with_no_model_call(
     row = await job_row(db, ctx.job.id)
     assert row["llm_cost_cents"] == 0
     assert row["action_count"] == 7
-    manual = await ManualStore(db).find(url, "custom", SCREENING_TASK)
+    manual = await find_manual(db, url, "custom", SCREENING_TASK)
     assert manual is not None
     assert (manual.success_count, manual.failure_count) == (2, 0)
     assert manual.health_score == 1.0
 
     # Another task on the same site has no manual: it goes to the model.
-    other = await ManualStore(db).find(url, "custom", "Only read the intro.")
+    other = await find_manual(db, url, "custom", "Only read the intro.")
     assert other is None
 
 
@@ -202,7 +215,7 @@ async def test_replay_falls_back_to_the_agent_at_the_first_mismatch(
     # The agent picked up where the replay stopped: the form was already filled in.
     assert len(resumed) == 2
     assert "(already done) fill" in resumed[0].text
-    manual = await ManualStore(db).find(url, "custom", SCREENING_TASK)
+    manual = await find_manual(db, url, "custom", SCREENING_TASK)
     assert manual is not None
     assert manual.failure_count == 1
     assert manual.health_score < 1.0
@@ -314,7 +327,9 @@ async def test_the_users_month_caps_the_job_and_a_spent_month_refuses_it(
     _, outcome, _ = await run_custom(db, browser, settings, url, "Read.", {}, user_id=user)
     assert isinstance(outcome, JobFailure)
     assert outcome.code == ErrorCode.BUDGET_EXCEEDED
-    assert Decimal(outcome.details["budget_cents"]) == 1
+    # The call is recorded first; the month (still billed as free) is then over its 50.
+    assert (outcome.details["scope"], outcome.details["tier"]) == ("monthly", "free")
+    assert outcome.details["budget_cents"] == 50
     assert len(llm.posts()) == 1
     usage = await user_usage(db, user)
     assert usage is not None and usage["cost_cents"] == Decimal("52.03")
@@ -427,7 +442,8 @@ async def test_credentials_from_a_person_are_used_but_never_shown_to_the_model(
 
     assert isinstance(outcome, HandlerResult), outcome
     assert "Welcome back" in text
-    assert [kind for kind, _ in ctx.human_requests] == ["login"]
+    assert [p["type"] for p in ctx.pauses] == ["login"]
+    assert ctx.pauses[0]["row"] == "paused:login"  # the job really waited, paused
     # The site got the real credentials...
     assert any(r.method == "POST" and PASSWORD.encode() in r.body for r in site_server.requests)
     # ...the model never did: not in text, not in any request at all.
@@ -438,7 +454,7 @@ async def test_credentials_from_a_person_are_used_but_never_shown_to_the_model(
     assert 'value="{{username}}"' in last.page
     assert last.images == [], "a page showing a secret in clear went without a screenshot"
     assert Seen(llm.posts()[0]).images, "other steps keep their screenshot"
-    manual = await ManualStore(db).find(site_server.url + "/login", "custom", "Sign in.")
+    manual = await find_manual(db, site_server.url + "/login", "custom", "Sign in.")
     assert manual is not None
     assert [s.value for s in manual.steps if s.action == "fill"] == ["{{username}}", "{{password}}"]
 
@@ -463,17 +479,16 @@ async def test_the_action_limit_stops_the_agent(
 ) -> None:
     site_server = local_server(site({"/items": COUNTER}))
     llm = local_server(burner(1000, 50))
-    job = await insert_job(
-        db, target_url=site_server.url + "/items", task_description="Read every item."
-    )
-    async with db.connection() as conn:  # a job 48 actions in (custom's limit is 50)
-        await conn.execute(
-            "UPDATE gh_automation_jobs SET action_count = 48 WHERE id = %s", (job.id,)
-        )
+    settings = settings_for(llm)
     context = await browser.new_context()
     try:
-        ctx = DbJobContext(db, job, browser=context)
-        handler = CustomHandler(TaskRunner(settings_for(llm), db=db))
+        ctx = await JobBench(db, settings).start(
+            "custom", site_server.url + "/items", task_description="Read every item.",
+            browser=context,
+        )  # fmt: skip
+        job = ctx.job
+        await ctx.count_action(48)  # a job 48 actions in (custom's limit is 50)
+        handler = CustomHandler(TaskRunner(settings, manuals=ManualStore(db)))
         with pytest.raises(JobFailure) as caught:
             await handler.run(ctx, CustomInput())
         text = await context.pages[0].inner_text("body")

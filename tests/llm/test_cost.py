@@ -1,4 +1,5 @@
-"""Cost control on the real database: the per-job meter and the monthly pre-flight."""
+"""Cost control on the real database: the per-job meter and the monthly pre-flight, through
+the worker's own job context."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from decimal import Decimal
 import pytest
 
 from ghosthands.db.pool import Database
+from ghosthands.jobs.accounting import job_budget_cents, job_tier, monthly_budget
+from ghosthands.jobs.budgets import Quality
 from ghosthands.jobs.contract import JobFailure
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.llm.catalogue import ModelSpec
-from ghosthands.llm.cost import CostMeter, job_budget_cents
+from ghosthands.llm.cost import CostMeter
 from ghosthands.llm.types import Usage
-from ghosthands.llm.usage import check_monthly_budget, job_tier
-from tests.llm.conftest import DbJobContext, insert_job, job_row, user_usage
+from ghosthands.worker.testing import JobBench
+from tests.llm.conftest import job_row, user_usage
 
 pytestmark = pytest.mark.anyio
 
@@ -38,9 +41,12 @@ def test_presets_set_the_job_budget() -> None:
     assert job_budget_cents("quality") == 100
 
 
-async def test_a_call_may_use_the_budget_exactly_but_not_cross_it(db: Database) -> None:
-    job = await insert_job(db)
-    meter = CostMeter(DbJobContext(db, job), budget_cents=5)
+async def test_a_call_may_use_the_budget_exactly_but_not_cross_it(
+    db: Database, bench: JobBench
+) -> None:
+    ctx = await bench.start("custom")
+    job = ctx.job
+    meter = CostMeter(ctx, budget_cents=5)
     await meter.after_call(MODEL, Usage(30_000, 0), estimated=False)  # 3 cents
     await meter.before_call(MODEL, Usage(20_000, 0))  # worst case 2 cents: lands on 5
     with pytest.raises(JobFailure) as caught:
@@ -53,9 +59,11 @@ async def test_a_call_may_use_the_budget_exactly_but_not_cross_it(db: Database) 
     assert row["llm_cost_cents"] == Decimal("3")  # the refused call cost nothing
 
 
-async def test_a_call_is_recorded_before_the_overrun_is_judged(db: Database) -> None:
-    job = await insert_job(db)
-    ctx = DbJobContext(db, job)
+async def test_a_call_is_recorded_before_the_overrun_is_judged(
+    db: Database, bench: JobBench
+) -> None:
+    ctx = await bench.start("custom")
+    job = ctx.job
     meter = CostMeter(ctx, budget_cents=5)
     await meter.after_call(MODEL, Usage(40_000, 0), estimated=False)  # 4 cents
     with pytest.raises(JobFailure) as caught:
@@ -85,41 +93,48 @@ async def _spend(db: Database, user_id: uuid.UUID, cents: str, tier: str = "free
         )
 
 
-async def test_preflight_refuses_a_user_whose_month_is_spent(db: Database) -> None:
+async def test_preflight_refuses_a_user_whose_month_is_spent(db: Database, bench: JobBench) -> None:
     user = uuid.uuid4()
     await _spend(db, user, "50")  # the free tier's whole month
-    job = await insert_job(db, user_id=user)
+    ctx = await bench.start("custom", user_id=user)
     with pytest.raises(JobFailure) as caught:
-        await check_monthly_budget(db, job)
+        await ctx.llm_budget_cents(Quality.BALANCED)
     assert caught.value.code == ErrorCode.BUDGET_EXCEEDED
     assert caught.value.details["scope"] == "monthly"
     assert caught.value.details["tier"] == "free"
 
 
-async def test_preflight_lets_a_user_with_budget_left_through(db: Database) -> None:
+async def test_preflight_lets_a_user_with_budget_left_through(
+    db: Database, bench: JobBench
+) -> None:
     user = uuid.uuid4()
     await _spend(db, user, "49.5")
-    budget = await check_monthly_budget(db, await insert_job(db, user_id=user))
-    assert budget.remaining_cents == Decimal("0.5")
+    ctx = await bench.start("custom", user_id=user)
+    # The balanced preset allows 50 cents, but the month has only 0.5 left.
+    assert await ctx.llm_budget_cents(Quality.BALANCED) == Decimal("0.5")
 
     # A job naming a higher tier gets that tier's budget; last month's spend is ignored.
-    budget = await check_monthly_budget(
-        db, await insert_job(db, user_id=user, input_data={"tier": "pro"})
-    )
-    assert (budget.tier, budget.budget_cents) == ("pro", 1000)
+    ctx = await bench.start("custom", user_id=user, input_data={"tier": "pro"})
+    assert await ctx.llm_budget_cents(Quality.QUALITY) == 100
+    usage = await ctx.queue.month_usage(user)
+    budget = monthly_budget(ctx.job, usage)
+    assert (budget.tier, budget.budget_cents, budget.spent_cents) == ("pro", 1000, Decimal("49.5"))
     async with db.connection() as conn:
         await conn.execute(
             "UPDATE gh_user_usage SET period_start = period_start - interval '1 month' "
             "WHERE user_id = %s",
             (user,),
         )
-    budget = await check_monthly_budget(db, await insert_job(db, user_id=user))
-    assert budget.spent_cents == 0
+    ctx = await bench.start("custom", user_id=user)
+    assert await ctx.queue.month_usage(user) is None
+    assert await ctx.llm_budget_cents(Quality.BALANCED) == 50
 
 
-async def test_preflight_with_no_usage_yet(db: Database) -> None:
-    budget = await check_monthly_budget(db, await insert_job(db, input_data={"quality": "quality"}))
+async def test_preflight_with_no_usage_yet(bench: JobBench) -> None:
+    ctx = await bench.start("custom", input_data={"quality": "quality"})
+    budget = monthly_budget(ctx.job, await ctx.queue.month_usage(ctx.job.user_id))
     assert (budget.tier, budget.budget_cents, budget.spent_cents) == ("pro", 1000, 0)
+    assert await ctx.llm_budget_cents(Quality.QUALITY) == 100
 
 
 def test_job_tier_prefers_the_job_then_the_stored_tier_then_the_preset() -> None:

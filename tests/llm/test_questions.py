@@ -11,18 +11,16 @@ import httpx
 import pytest
 
 from ghosthands.config import load_settings
-from ghosthands.db.pool import Database
 from ghosthands.llm.catalogue import Catalogue
 from ghosthands.llm.cost import CostMeter
 from ghosthands.llm.providers import RetryPolicy, open_client
 from ghosthands.llm.questions import Question, answer_questions
+from ghosthands.worker.testing import JobBench
 from tests.llm.conftest import (
-    DbJobContext,
     LocalServer,
     Recorded,
     Reply,
     Responder,
-    insert_job,
     job_row,
 )
 
@@ -68,13 +66,13 @@ def anthropic_answers(request: Recorded) -> Reply:
 
 
 async def test_questions_are_answered_and_checked_against_their_options(
-    db: Database, local_server: Callable[[Responder], LocalServer]
+    bench: JobBench, local_server: Callable[[Responder], LocalServer]
 ) -> None:
     server = local_server(anthropic_answers)
     settings = load_settings({"ANTHROPIC_API_KEY": "sk-ant-test", "ANTHROPIC_BASE_URL": server.url})
     spec = Catalogue.from_settings(settings).resolve("claude-haiku")
-    job = await insert_job(db, job_type="apply")
-    meter = CostMeter(DbJobContext(db, job), budget_cents=50)
+    ctx = await bench.start("apply")
+    meter = CostMeter(ctx, budget_cents=50)
     async with httpx.AsyncClient() as http:
         llm = open_client(spec, settings, http, retry=RetryPolicy(max_retries=0))
         answers = await answer_questions(
@@ -91,4 +89,4 @@ async def test_questions_are_answered_and_checked_against_their_options(
     assert sent.json()["tool_choice"] == {"type": "tool", "name": "answer_questions"}
     assert '"first_name":"Jane"' in sent.json()["messages"][0]["content"][0]["text"]
     # claude-haiku: (2000 * 0.80 + 150 * 4.00) / 1e6 USD = 0.22 cents, on the job row.
-    assert (await job_row(db, job.id))["llm_cost_cents"] == Decimal("0.22")
+    assert (await job_row(bench.db, ctx.job.id))["llm_cost_cents"] == Decimal("0.22")

@@ -86,6 +86,7 @@ WHERE j.id = picked.id
 RETURNING j.id, j.job_type, j.user_id, j.target_url, j.task_description, j.input_data,
           j.timeout_seconds, j.retry_count, j.max_retries, j.execution_attempt_id,
           j.created_by, j.valet_task_id, j.metadata, j.priority, j.created_at,
+          j.llm_cost_cents,
           extract(epoch FROM clock_timestamp()
                   - greatest(j.created_at, coalesce(j.scheduled_at, j.created_at)))::float8
               AS waited_seconds;
@@ -152,12 +153,14 @@ WITH input AS (
     RETURNING j.id, j.user_id, i.tier
 ), counted AS (
     INSERT INTO gh_user_usage AS u (user_id, period_start, tier, job_count)
-    SELECT user_id, date_trunc('month', now() AT TIME ZONE 'UTC')::date, max(tier), count(*)
+    -- A new month's row takes a finished job's tier; an existing row keeps its own
+    -- (the tier is money's business: accounting.job_tier, never text order).
+    SELECT user_id, date_trunc('month', now() AT TIME ZONE 'UTC')::date,
+           (array_agg(tier))[1], count(*)
     FROM done
     GROUP BY user_id
     ON CONFLICT (user_id, period_start) DO UPDATE
-        SET job_count = u.job_count + EXCLUDED.job_count, tier = EXCLUDED.tier,
-            updated_at = now()
+        SET job_count = u.job_count + EXCLUDED.job_count, updated_at = now()
 )
 SELECT id FROM done;
 
@@ -300,7 +303,9 @@ RETURNING id;
 
 -- name: record_llm_usage
 -- Fenced: add one model call's price and tokens to the job and, atomically, to the
--- user's usage for the current (UTC) month. Returns both running totals.
+-- user's usage for the current (UTC) month. Returns both running totals and the tier
+-- the month is billed under: a new row takes %(tier)s (accounting.job_tier); an existing
+-- row keeps its tier unless the job names one (%(named_tier)s).
 WITH job AS (
     UPDATE gh_automation_jobs
     SET llm_cost_cents = llm_cost_cents + %(cost_cents)s,
@@ -316,11 +321,12 @@ WITH job AS (
     ON CONFLICT (user_id, period_start) DO UPDATE
         SET cost_cents = u.cost_cents + EXCLUDED.cost_cents,
             total_tokens = u.total_tokens + EXCLUDED.total_tokens,
-            tier = EXCLUDED.tier,
+            tier = coalesce(%(named_tier)s, u.tier),
             updated_at = now()
-    RETURNING cost_cents
+    RETURNING cost_cents, tier
 )
-SELECT job.llm_cost_cents AS job_cost_cents, usage.cost_cents AS month_cost_cents
+SELECT job.llm_cost_cents AS job_cost_cents, usage.cost_cents AS month_cost_cents,
+       usage.tier AS month_tier
 FROM job, usage;
 
 -- name: count_actions

@@ -197,10 +197,3 @@ RETURNING id;
 -- name: delete_all_sessions
 -- Forget every saved browser session of a user.
 DELETE FROM gh_browser_sessions WHERE user_id = %(user_id)s RETURNING id;
-
--- name: month_usage
--- A user's month-to-date usage row (UTC month), if any job of theirs has been metered.
-SELECT user_id, period_start, tier, cost_cents, total_tokens, job_count, updated_at
-FROM gh_user_usage
-WHERE user_id = %(user_id)s
-  AND period_start = date_trunc('month', now() AT TIME ZONE 'UTC')::date;

@@ -20,7 +20,7 @@ from ghosthands.logs import get_logger
 
 log = get_logger(__name__)
 
-Q = load_queries("ghosthands.browser.sql", "credentials.sql")
+Q = load_queries("ghosthands.db.sql", "credentials.sql")
 
 #: How long a saved browser session is offered to later jobs.
 SESSION_TTL = dt.timedelta(days=30)
