@@ -22,8 +22,8 @@ import msgspec
 from ghosthands.api.decoding import ValidationFailed, validate
 from ghosthands.api.errors import ErrorBody
 from ghosthands.api.schemas import Job, JobChanged, JobCreated, JobCreateRequest, JobList
-from ghosthands.deploy.recover_cli import recover
 from ghosthands.jobs.states import TERMINAL, JobStatus
+from ghosthands.recover_cli import recover
 
 PREFIX = "/api/v1/gh"
 T = TypeVar("T")

@@ -17,11 +17,11 @@ import sys
 import anyio
 import click
 
-from ghosthands.callbacks.signing import generate_secret
 from ghosthands.config import EX_CONFIG, ConfigError, load_settings
 from ghosthands.crypto import KeyRing, generate_key
 from ghosthands.db.credentials import CredentialStore
 from ghosthands.db.pool import Database
+from ghosthands.signatures import generate_secret
 
 
 @click.group()

@@ -177,3 +177,9 @@ def configure_logging(
 def set_static_field(key: str, value: Any) -> None:
     """Add a field to every line from now on (e.g. the worker id once known)."""
     _static[key] = value
+
+
+def error_summary(exc: BaseException) -> str:
+    """``Type: first line of the message``: an exception in one log field."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"

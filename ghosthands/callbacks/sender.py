@@ -20,11 +20,11 @@ import psycopg
 
 from ghosthands import __version__
 from ghosthands.callbacks.payload import build_payload, encode_payload
-from ghosthands.callbacks.signing import secret_key, webhook_headers
 from ghosthands.config import Settings
 from ghosthands.jobs.queue import Callback, JobQueue
 from ghosthands.logs import get_logger
 from ghosthands.netguard import BlockedAddressError, guarded_client
+from ghosthands.signatures import secret_key, webhook_headers
 
 log = get_logger(__name__)
 

@@ -16,8 +16,6 @@ the payload's own ``timestamp`` field and the body's SHA-256 as its id.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import hashlib
 import hmac
@@ -29,6 +27,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import msgspec
+
+from ghosthands import signatures
 
 LEGACY_HEADER = "X-GH-Webhook-Signature"
 EVENT_HEADER = "X-GH-Event"
@@ -45,20 +45,6 @@ class WebhookRejected(Exception):
 
 def legacy_signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def standard_key(secret: str) -> bytes:
-    if secret.startswith("whsec_"):
-        try:
-            return base64.b64decode(secret[len("whsec_") :], validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError("the part after whsec_ is not base64") from None
-    return secret.encode()
-
-
-def standard_signature(key: bytes, msg_id: str, timestamp: int, body: bytes) -> str:
-    signed = f"{msg_id}.{timestamp}.".encode() + body
-    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
 
 def sign(
@@ -78,7 +64,9 @@ def sign(
         EVENT_HEADER: event,
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": standard_signature(standard_key(secret), msg_id, timestamp, body),
+        "webhook-signature": signatures.sign(
+            signatures.secret_key(secret), msg_id, timestamp, body
+        ),
     }
 
 
@@ -142,7 +130,7 @@ class WebhookVerifier:
         if not secret:
             raise ValueError("the webhook secret is empty")
         self.secret = secret
-        self.key = standard_key(secret)
+        self.key = signatures.secret_key(secret)
         self.tolerance = tolerance
         self.replay = replay or ReplayGuard(window=2 * tolerance)
 
@@ -164,7 +152,7 @@ class WebhookVerifier:
             msg_id, raw_ts = lower.get("webhook-id", ""), lower.get("webhook-timestamp", "")
             if not msg_id or not raw_ts.isdigit():
                 raise WebhookRejected("bad_headers", "webhook-id or webhook-timestamp missing")
-            expected = standard_signature(self.key, msg_id, int(raw_ts), body)
+            expected = signatures.sign(self.key, msg_id, int(raw_ts), body)
             offered = [s for s in standard.split() if s.startswith("v1,")]
             if not any(hmac.compare_digest(expected.encode(), s.encode()) for s in offered):
                 raise WebhookRejected("bad_signature", "webhook-signature does not match")

@@ -35,46 +35,6 @@ CANCELLABLE: frozenset[JobStatus] = frozenset(
 )
 RETRYABLE: frozenset[JobStatus] = frozenset({JobStatus.FAILED, JobStatus.CANCELLED})
 
-#: Allowed status changes. Anything else is a bug or a lost race.
-TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
-    JobStatus.PENDING: frozenset({JobStatus.QUEUED, JobStatus.CANCELLED, JobStatus.EXPIRED}),
-    JobStatus.QUEUED: frozenset(
-        {JobStatus.RUNNING, JobStatus.PENDING, JobStatus.CANCELLED, JobStatus.FAILED}
-    ),
-    JobStatus.RUNNING: frozenset(
-        {
-            JobStatus.PENDING,  # retry with backoff, drain release, stale recovery
-            JobStatus.PAUSED,
-            JobStatus.AWAITING_REVIEW,
-            JobStatus.COMPLETED,
-            JobStatus.FAILED,
-            JobStatus.CANCELLED,
-        }
-    ),
-    JobStatus.PAUSED: frozenset(
-        {
-            JobStatus.RUNNING,
-            JobStatus.PENDING,
-            JobStatus.AWAITING_REVIEW,  # stale recovery with submission evidence
-            JobStatus.FAILED,
-            JobStatus.CANCELLED,
-        }
-    ),
-    JobStatus.AWAITING_REVIEW: frozenset(
-        {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED}
-    ),
-    JobStatus.COMPLETED: frozenset(),
-    JobStatus.FAILED: frozenset({JobStatus.PENDING}),  # explicit retry
-    JobStatus.CANCELLED: frozenset({JobStatus.PENDING}),  # explicit retry
-    JobStatus.EXPIRED: frozenset(),
-}
-
-
-def can_transition(src: JobStatus, dst: JobStatus) -> bool:
-    """True when a job may move from ``src`` to ``dst``."""
-    return dst in TRANSITIONS[src]
-
-
 #: Progress steps that are evidence the application form was (or was being) submitted.
 #: A job with such an event in its current attempt is never re-run blindly: recovery and
 #: retries send it to ``awaiting_review``. The SQL side of this definition is

@@ -20,7 +20,7 @@ import anyio
 import psycopg
 
 from ghosthands.db.pool import Database
-from ghosthands.logs import get_logger
+from ghosthands.logs import error_summary, get_logger
 
 log = get_logger(__name__)
 
@@ -82,7 +82,9 @@ class Listener:
             except (psycopg.Error, OSError) as exc:
                 failures += 1
                 if failures == 1 or failures % 20 == 0:
-                    log.warning("listener_connect_failed", error=_short(exc), attempt=failures)
+                    log.warning(
+                        "listener_connect_failed", error=error_summary(exc), attempt=failures
+                    )
                 await anyio.sleep(min(5.0, 0.1 * 2**failures))
                 continue
             try:
@@ -91,7 +93,7 @@ class Listener:
                     failures = 0
             except (psycopg.Error, OSError) as exc:
                 failures = 1
-                log.warning("listener_lost", error=_short(exc))
+                log.warning("listener_lost", error=error_summary(exc))
                 await anyio.sleep(0.1)
             finally:
                 self.connected = False
@@ -137,8 +139,3 @@ class Listener:
             log.warning("listener_bad_payload", channel=channel)
             return
         self.on_job_event(event)
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}"

@@ -24,7 +24,7 @@ from ghosthands.jobs.contract import BrowserProvider, Handler, HandlerResult, Jo
 from ghosthands.jobs.errors import ErrorCode, retry_delay_seconds
 from ghosthands.jobs.queue import JobQueue
 from ghosthands.jobs.states import JobStatus
-from ghosthands.logs import get_logger
+from ghosthands.logs import error_summary, get_logger
 from ghosthands.worker.classify import classify, is_retryable
 from ghosthands.worker.context import (
     HumanCancelled,
@@ -241,9 +241,9 @@ async def write_through_outage(write: Callable[[], Awaitable[T]]) -> tuple[bool,
             result = await write()
         except DB_ERRORS as exc:
             if time.monotonic() >= deadline:
-                log.error("job_final_write_failed", error=_short(exc))
+                log.error("job_final_write_failed", error=error_summary(exc))
                 return False, None
-            log.warning("job_final_write_retry", error=_short(exc))
+            log.warning("job_final_write_retry", error=error_summary(exc))
             await anyio.sleep(delay)
             delay = min(2.0, delay * 2)
             continue
@@ -252,8 +252,3 @@ async def write_through_outage(write: Callable[[], Awaitable[T]]) -> tuple[bool,
 
 def _tier(input_data: dict[str, Any]) -> str:
     return job_tier(input_data).value
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}"

@@ -33,7 +33,7 @@ from ghosthands.jobs.contract import BrowserProvider
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.jobs.queue import JobQueue
 from ghosthands.jobs.states import JobStatus
-from ghosthands.logs import get_logger, log_context, set_static_field
+from ghosthands.logs import error_summary, get_logger, log_context, set_static_field
 from ghosthands.worker.context import RunningJob, StopReason
 from ghosthands.worker.dispatch import JOB_CREATED, JobEvent, Listener
 from ghosthands.worker.metrics import WorkerMetrics
@@ -162,7 +162,7 @@ class Worker:
                 break
             except DB_ERRORS as exc:
                 failures += 1
-                log.warning("worker_register_failed", error=_short(exc), attempt=failures)
+                log.warning("worker_register_failed", error=error_summary(exc), attempt=failures)
                 with anyio.move_on_after(min(5.0, 0.2 * 2**failures)):
                     await shutdown.wait()
         else:
@@ -217,7 +217,7 @@ class Worker:
                 async with self.sender.client() as client:
                     await self.sender.deliver_due(client)
             except DB_ERRORS as exc:
-                log.warning("final_callbacks_skipped", error=_short(exc))
+                log.warning("final_callbacks_skipped", error=error_summary(exc))
         self.sender.stop()
         self.status_server.stop()
         # Let Hypercorn finish its graceful shutdown before the services scope is
@@ -230,7 +230,7 @@ class Worker:
             try:
                 await self._upsert_registry()
             except DB_ERRORS as exc:
-                log.warning("worker_offline_not_recorded", error=_short(exc))
+                log.warning("worker_offline_not_recorded", error=error_summary(exc))
 
     async def abort(self) -> None:
         """Forced stop (second signal, or a drain overrun): release every held job now."""
@@ -240,7 +240,7 @@ class Worker:
         try:
             await self._upsert_registry()
         except DB_ERRORS as exc:
-            log.warning("worker_offline_not_recorded", error=_short(exc))
+            log.warning("worker_offline_not_recorded", error=error_summary(exc))
 
     async def _release_all(self, reason: str) -> None:
         try:
@@ -248,7 +248,7 @@ class Worker:
                 None, reason=reason, message=f"released by worker {self.worker_id} ({reason})"
             )
         except DB_ERRORS as exc:
-            log.error("release_failed", reason=reason, error=_short(exc))
+            log.error("release_failed", reason=reason, error=error_summary(exc))
             return
         for job_id, status in released:
             self.metrics.jobs_released.inc()
@@ -273,7 +273,7 @@ class Worker:
                     failures = 0
                 except DB_ERRORS as exc:
                     failures += 1
-                    log.warning("claim_failed", error=_short(exc), attempt=failures)
+                    log.warning("claim_failed", error=error_summary(exc), attempt=failures)
                     await anyio.sleep(min(5.0, 0.1 * 2**failures))
                     continue
                 if claimed and not self.claiming:
@@ -364,7 +364,7 @@ class Worker:
         try:
             state = await self.queue.job_state(handle.spec.id)
         except DB_ERRORS as exc:
-            log.warning("job_check_failed", job_id=str(handle.spec.id), error=_short(exc))
+            log.warning("job_check_failed", job_id=str(handle.spec.id), error=error_summary(exc))
             return
         if handle.finishing:
             return
@@ -389,7 +389,9 @@ class Worker:
             await self._upsert_registry()
         except DB_ERRORS as exc:
             self.heartbeat_failures += 1
-            log.warning("heartbeat_failed", error=_short(exc), consecutive=self.heartbeat_failures)
+            log.warning(
+                "heartbeat_failed", error=error_summary(exc), consecutive=self.heartbeat_failures
+            )
             if self.heartbeat_failures >= MAX_HEARTBEAT_FAILURES and not self.claims_suspended:
                 # Our jobs may be recovered by others soon: take no more until we are
                 # sure our heartbeats land again.
@@ -436,7 +438,7 @@ class Worker:
                 stale_seconds=self.settings.stale_seconds, code=ErrorCode.WORKER_LOST.value
             )
         except DB_ERRORS as exc:
-            log.warning("recovery_failed", error=_short(exc))
+            log.warning("recovery_failed", error=error_summary(exc))
             return
         for job in recovered or []:
             self.metrics.jobs_recovered.inc()
@@ -478,8 +480,3 @@ class Worker:
 
     def metrics_text(self) -> bytes:
         return self.metrics.render()
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}"

@@ -13,9 +13,9 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from ghosthands.callbacks.payload import build_payload, encode_payload
 from ghosthands.callbacks.sender import backoff_seconds
-from ghosthands.callbacks.signing import generate_secret, secret_key, webhook_headers
 from ghosthands.cli import main
 from ghosthands.config import load_settings
+from ghosthands.signatures import generate_secret, secret_key, webhook_headers
 
 
 def test_signature_verifies_with_the_reference_library() -> None:

@@ -1,13 +1,15 @@
-"""Standard Webhooks signatures (https://www.standardwebhooks.com/).
+"""Standard Webhooks signatures (https://www.standardwebhooks.com/), the one signer.
 
 ``webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`` keyed by the
-bytes after ``whsec_`` in ``GH_WEBHOOK_SECRET``. ``webhook-id`` is the outbox row id, the
-same on every retry, so receivers deduplicate on it.
+bytes after ``whsec_`` in the secret. Used by job callbacks (``GH_WEBHOOK_SECRET``;
+``webhook-id`` is the outbox row id, the same on every retry, so receivers deduplicate
+on it) and by deploy webhooks (``ghosthands.deploy.webhooks``) alike.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import secrets
@@ -21,8 +23,15 @@ def generate_secret(nbytes: int = 32) -> str:
 
 
 def secret_key(secret: str) -> bytes:
-    """The HMAC key of a ``whsec_<base64>`` secret (validated by config.py at start-up)."""
-    return base64.b64decode(secret.removeprefix(PREFIX))
+    """The HMAC key of a secret: the bytes after ``whsec_``, or a plain secret's own bytes.
+
+    Raises ValueError when the part after ``whsec_`` is not base64."""
+    if not secret.startswith(PREFIX):
+        return secret.encode()
+    try:
+        return base64.b64decode(secret.removeprefix(PREFIX), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("the part after whsec_ is not base64") from None
 
 
 def sign(key: bytes, msg_id: str, timestamp: int, body: bytes) -> str:
