@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import math
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -59,6 +60,8 @@ class RunningJob:
         self.limit: anyio.CancelScope | None = None
         self.resume = anyio.Event()
         self.paused = False
+        #: Called when the job starts or stops waiting for a person (its slot frees up).
+        self.on_pause_change: Callable[[], None] | None = None
         #: Set once the run's outcome is decided: outside stops no longer apply.
         self.finishing = False
 
@@ -69,6 +72,11 @@ class RunningJob:
             log.info("job_stopping", job_id=str(self.spec.id), reason=reason.value)
         if self.scope is not None:
             self.scope.cancel()
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        if self.on_pause_change is not None:
+            self.on_pause_change()
 
     def wake(self) -> None:
         """Something happened to the job (resume requested, reconnect): look again."""
@@ -162,7 +170,7 @@ class WorkerJobContext:
         if limit is not None:
             remaining = limit.deadline - anyio.current_time()
             limit.deadline = math.inf
-        self.handle.paused = True
+        self.handle.set_paused(True)
         try:
             with anyio.move_on_after(limit_seconds):
                 while True:
@@ -174,7 +182,7 @@ class WorkerJobContext:
                         await self.handle.resume.wait()
             return None
         finally:
-            self.handle.paused = False
+            self.handle.set_paused(False)
             if limit is not None:
                 limit.deadline = anyio.current_time() + max(remaining, 0.0)
 

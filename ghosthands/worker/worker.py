@@ -262,7 +262,7 @@ class Worker:
         while self.claiming:
             self._claim_wake = anyio.Event()  # wake-ups from now on are kept (coalesced)
             await self._gather_free_slots()
-            free = self.settings.max_concurrent_jobs - len(self.running)
+            free = self.settings.max_concurrent_jobs - self.busy_slots()
             if free > 0 and not self.claims_suspended:
                 try:
                     claimed = await self.queue.claim(
@@ -291,6 +291,8 @@ class Worker:
                     break
                 for job in claimed:
                     handle = RunningJob(job.spec)
+                    # A pause frees a slot, a resume takes it back: look again either way.
+                    handle.on_pause_change = self._claim_wake_set
                     self.running[job.spec.id] = handle
                     self.metrics.claimed(job.spec.job_type, job.waited_seconds)
                     self.metrics.active_jobs.set(len(self.running))
@@ -306,6 +308,12 @@ class Worker:
             with anyio.move_on_after(self.settings.poll_seconds):
                 await self._claim_wake.wait()
 
+    def busy_slots(self) -> int:
+        """Slots in use: running jobs, less those waiting for a person (up to
+        ``max_paused_jobs`` of them), which give their slot back while they wait."""
+        paused = sum(1 for h in self.running.values() if h.paused)
+        return len(self.running) - min(paused, self.settings.max_paused_jobs)
+
     async def _gather_free_slots(self) -> None:
         """With jobs still running and fewer than half the slots free, wait up to
         CLAIM_GATHER_SECONDS for more to free up, so that one claim (and the group-committed
@@ -313,7 +321,7 @@ class Worker:
         never waits, nor one with at most two slots."""
         limit = self.settings.max_concurrent_jobs
         deadline = anyio.current_time() + CLAIM_GATHER_SECONDS
-        while self.claiming and self.running and 0 < limit - len(self.running) < limit / 2:
+        while self.claiming and self.running and 0 < limit - self.busy_slots() < limit / 2:
             remaining = deadline - anyio.current_time()
             if remaining <= 0:
                 return
@@ -322,6 +330,9 @@ class Worker:
             self._claim_wake = anyio.Event()
 
     # -- running one job --------------------------------------------------------------
+
+    def _claim_wake_set(self) -> None:
+        self._claim_wake.set()
 
     async def _run_job(self, handle: RunningJob) -> None:
         job = handle.spec

@@ -6,6 +6,7 @@ import signal
 from collections.abc import Callable
 
 import httpx
+import pytest
 
 from tests.support import GhProcess, wait_until
 from tests.worker.conftest import status_port
@@ -354,3 +355,46 @@ def test_a_deregistered_worker_stops_claiming_and_keeps_the_mark(
     assert status_of(database_url, job_id) == "pending"
     worker.send(signal.SIGTERM)
     assert worker.wait(timeout=15) == 0, worker.output
+
+
+def test_a_paused_job_gives_its_slot_back_up_to_the_cap(
+    start_worker: Callable[..., GhProcess], database_url: str
+) -> None:
+    """One slot: while a job waits for a person, the next job runs; with the paused cap
+    at 0 the next job waits for the slot instead."""
+    import json
+
+    from tests.worker.helpers import execute
+
+    def resume(job_id: object) -> None:  # what POST /valet/resume does
+        execute(
+            database_url,
+            "UPDATE gh_automation_jobs SET resume_ref = %s WHERE id = %s",
+            [json.dumps({"action": "skip"}), job_id],
+        )
+        execute(
+            database_url,
+            "INSERT INTO gh_job_events (job_id, event_type) VALUES (%s, 'resume_requested')",
+            [job_id],
+        )
+
+    worker = start_worker(MAX_CONCURRENT_JOBS="1")
+    waiting = insert_job(database_url, job_type="test_human")
+    wait_until(lambda: status_of(database_url, waiting) == "paused", 15, "first job paused")
+    quick = insert_job(database_url, job_type="test_slow", input_data={"seconds": 0.1})
+    wait_until(lambda: status_of(database_url, quick) == "completed", 15, "second job ran")
+    assert status_of(database_url, waiting) == "paused"  # still waiting, still held
+    resume(waiting)
+    wait_until(lambda: status_of(database_url, waiting) == "completed", 15, "first resumed")
+    worker.send(signal.SIGTERM)
+    worker.stop()
+
+    start_worker(MAX_CONCURRENT_JOBS="1", GH_MAX_PAUSED_JOBS="0")
+    waiting = insert_job(database_url, job_type="test_human")
+    wait_until(lambda: status_of(database_url, waiting) == "paused", 15, "first job paused")
+    blocked = insert_job(database_url, job_type="test_slow", input_data={"seconds": 0.1})
+    # The claim loop polls every 0.5 s here: ten rounds and it still has no free slot.
+    with pytest.raises(AssertionError):
+        wait_until(lambda: status_of(database_url, blocked) != "pending", 5, "claimed")
+    resume(waiting)
+    wait_until(lambda: status_of(database_url, blocked) == "completed", 15, "ran after")
