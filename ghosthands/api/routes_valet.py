@@ -114,6 +114,9 @@ async def valet_apply(call: Call[ValetApplyRequest, None]) -> Response:
         input_data["resume"] = _builtins(body.resume)
     if body.platform is not None:
         input_data["platform"] = body.platform
+    company = body.company_name or body.metadata.get("company_name")
+    if isinstance(company, str) and company.strip():
+        input_data["company_name"] = company.strip()[:200]
     task = body.task_description or "Apply to this job posting"
     return await _submit(services, _valet_job(body, "apply", task, input_data))
 

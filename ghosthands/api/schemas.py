@@ -289,6 +289,18 @@ class WorkHistory(Struct, kw_only=True, forbid_unknown_fields=True, omit_default
     description: Annotated[str, Meta(max_length=2000)] | None = None
 
 
+class EEO(Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """Voluntary self-identification, in the applicant's own words."""
+
+    gender: Text100 | None = None
+    race: Text100 | None = None
+    hispanic_latino: Text100 | bool | None = None
+    veteran_status: Text100 | bool | None = None
+    disability_status: Text100 | bool | None = None
+    sexual_orientation: Text100 | None = None
+    transgender: Text100 | bool | None = None
+
+
 class Profile(Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     """The applicant, as VALET knows them."""
 
@@ -305,6 +317,22 @@ class Profile(Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=Tr
     education: Annotated[list[Education], Meta(max_length=20)] = field(default_factory=list)
     work_history: Annotated[list[WorkHistory], Meta(max_length=50)] = field(default_factory=list)
     skills: Annotated[list[Text100], Meta(max_length=200)] = field(default_factory=list)
+    cover_letter: Annotated[str, Meta(max_length=10000)] | None = None
+    github_url: HttpUrl | None = None
+    preferred_name: Text100 | None = None
+    pronouns: Text100 | None = None
+    #: The phone's kind ("Mobile" is assumed when absent).
+    phone_type: Text100 | None = None
+    #: "2027-01-04", "Immediately", "2 weeks".
+    available_start_date: Text100 | None = None
+    notice_period: Text100 | None = None
+    date_of_birth: Annotated[str, Meta(max_length=20)] | None = None
+    over_18: bool | None = None
+    citizenship: Text100 | None = None
+    languages: Annotated[list[Text100], Meta(max_length=50)] = field(default_factory=list)
+    address: Text200 | None = None
+    #: Voluntary self-identification; what is absent is declined, never guessed.
+    eeo: EEO | None = None
 
 
 class ResumeRef(Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -353,6 +381,8 @@ class ValetApplyRequest(_ValetCommon, kw_only=True, forbid_unknown_fields=True):
     qa_answers: QaAnswers = field(default_factory=dict)
     platform: Annotated[str, Meta(min_length=1, max_length=50)] | None = None
     task_description: Description = ""
+    #: The employer, for "have you worked for us before?" (else ``metadata.company_name``).
+    company_name: Text200 | None = None
 
     def check(self) -> list[FieldError]:
         if self.resume is not None and len(self.resume.given()) != 1:
