@@ -141,6 +141,9 @@ def validate_query(params: Mapping[str, str | list[str]], model: type[T]) -> T:
     """Validate query parameters (strings) into a Struct; list fields accept a,b,c."""
     data: dict[str, Any] = {}
     hints = _fields(model)
+    junk = list(_walk_junk(dict(params), "", 0))
+    if junk:
+        raise ValidationFailed(junk)
     for key, raw in params.items():
         info = hints.get(key)
         if info is None:
@@ -164,6 +167,9 @@ def validate_query(params: Mapping[str, str | list[str]], model: type[T]) -> T:
 
 def convert_path(value: str, tp: Any, name: str) -> Any:
     """Convert one path parameter (e.g. a UUID); a malformed one is a 422 for that field."""
+    problem = unstorable(value)
+    if problem:
+        raise ValidationFailed([FieldError(name, f"must not contain {problem}")])
     try:
         return msgspec.convert(value, tp, strict=False)
     except msgspec.ValidationError as exc:
@@ -279,20 +285,35 @@ def _container_meta_errors(metas: list[Any], value: list[Any]) -> list[str]:
     return found
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def unstorable(text: str) -> str | None:
+    """What in ``text`` PostgreSQL cannot store, or None: NUL characters, and lone
+    surrogates (not characters at all; UTF-8 cannot encode them)."""
+    if "\x00" in text:
+        return "NUL characters"
+    if _SURROGATE.search(text):
+        return "unpaired surrogate characters"
+    return None
+
+
 def _walk_junk(value: Any, path: str, depth: int) -> typing.Iterator[FieldError]:
-    """Things no field may hold: NUL characters (PostgreSQL cannot store them) and
+    """Things no field may hold: text PostgreSQL cannot store (:func:`unstorable`) and
     nesting deeper than MAX_DEPTH. Reports the first offending path of each kind."""
     if depth > MAX_DEPTH:
         yield FieldError(path or "body", f"nested deeper than {MAX_DEPTH} levels")
         return
     if isinstance(value, str):
-        if "\x00" in value:
-            yield FieldError(path or "body", "must not contain NUL characters")
+        problem = unstorable(value)
+        if problem:
+            yield FieldError(path or "body", f"must not contain {problem}")
     elif isinstance(value, dict):
         for key, item in value.items():
             sub = _join(path, str(key))
-            if "\x00" in str(key):
-                yield FieldError(path or "body", "keys must not contain NUL characters")
+            problem = unstorable(str(key))
+            if problem:
+                yield FieldError(path or "body", f"keys must not contain {problem}")
                 return
             for error in _walk_junk(item, sub, depth + 1):
                 yield error

@@ -171,3 +171,49 @@ def test_random_uuid_paths_are_404_not_500(service: Client) -> None:
     for path in (f"/jobs/{uuid.uuid4()}/cancel", f"/valet/resume/{uuid.uuid4()}"):
         response = service.post(PREFIX + path, {"action": "skip"})
         assert response.status_code == 404
+
+
+def test_text_postgres_cannot_store_is_a_422_in_query_and_path_parameters(
+    service: Client, counter: psycopg.Connection[Any]
+) -> None:
+    """NUL bytes in a query or path parameter never reach PostgreSQL (which refuses them
+    with a 500-making error): every parameter of every route answers 422 naming it."""
+    import re
+    from urllib.parse import quote
+
+    from ghosthands.api.app import endpoints
+    from ghosthands.api.decoding import unstorable
+
+    checked = 0
+    before = snapshot(counter)
+    for endpoint in endpoints():
+        if not endpoint.path.startswith(PREFIX) or endpoint.media_type != "application/json":
+            continue
+        names = re.findall(r"{(\w+)(?::\w+)?}", endpoint.path)
+        concrete = {name: str(uuid.uuid4()) for name in names}
+        for name in names:
+            path = endpoint.path
+            for other, value in concrete.items():
+                bad = quote("a\x00b") if other == name else value
+                path = re.sub(rf"{{{other}(?::\w+)?}}", bad, path)
+            response = service.http.request(endpoint.method, path, json={})
+            assert response.status_code in (404, 422), (endpoint.path, name, response.text)
+            if response.status_code == 422:
+                fields = [d["field"] for d in response.json()["details"]]
+                assert name in fields, (endpoint.path, response.text)
+            checked += 1
+        if endpoint.query is None or endpoint.method != "GET":
+            continue
+        path = endpoint.path
+        for other, value in concrete.items():
+            path = re.sub(rf"{{{other}(?::\w+)?}}", value, path)
+        nul = quote("x\x00y")
+        for name in endpoint.query.__struct_fields__:
+            response = service.get(f"{path}?{name}={nul}")
+            assert response.status_code == 422, (endpoint.path, name, response.text)
+            assert [d["field"] for d in response.json()["details"]] == [name], response.text
+            checked += 1
+    assert checked >= 10  # the walk really went through the routes
+    assert snapshot(counter) == before
+    assert unstorable("lone \ud800 surrogate") == "unpaired surrogate characters"
+    assert unstorable("fine ✓") is None
