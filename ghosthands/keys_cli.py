@@ -21,7 +21,7 @@ from ghosthands.config import EX_CONFIG, ConfigError, load_settings
 from ghosthands.crypto import KeyRing, generate_key
 from ghosthands.db.credentials import CredentialStore
 from ghosthands.db.pool import Database
-from ghosthands.signatures import generate_secret
+from ghosthands.signatures import generate_secret, user_secret
 
 
 @click.group()
@@ -34,6 +34,20 @@ def keys() -> None:
 def generate(webhook: bool) -> None:
     """Print a fresh GH_ENCRYPTION_KEY, or with --webhook a GH_WEBHOOK_SECRET."""
     click.echo(generate_secret() if webhook else generate_key())
+
+
+@keys.command("user-secret")
+@click.argument("user_id", type=click.UUID)
+def user_secret_command(user_id: object) -> None:
+    """Print the secret that verifies callbacks of jobs USER_ID created themselves."""
+    try:
+        settings = load_settings()
+        settings.require("webhook_secret")
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EX_CONFIG)
+    assert settings.webhook_secret is not None
+    click.echo(user_secret(settings.webhook_secret, user_id))
 
 
 @keys.command("rotate")

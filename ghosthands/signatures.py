@@ -47,3 +47,14 @@ def webhook_headers(key: bytes | None, msg_id: str, timestamp: int, body: bytes)
     if key is not None:
         headers["webhook-signature"] = sign(key, msg_id, timestamp, body)
     return headers
+
+
+def user_key(key: bytes, user_id: object) -> bytes:
+    """The key that signs callbacks of jobs a user created: derived from the service's
+    key and the user's id, so no user can obtain a signature VALET's key verifies."""
+    return hmac.new(key, f"user:{user_id}".encode(), hashlib.sha256).digest()
+
+
+def user_secret(secret: str, user_id: object) -> str:
+    """A user's callback secret in ``whsec_`` form (``ghosthands keys user-secret``)."""
+    return PREFIX + base64.b64encode(user_key(secret_key(secret), user_id)).decode()

@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from ghosthands.api import sse
 from ghosthands.api.auth import Principal
+from ghosthands.api.decoding import FieldError, ValidationFailed
 from ghosthands.api.errors import ApiError
 from ghosthands.api.routing import Call, Endpoint, json_response
 from ghosthands.api.schemas import (
@@ -48,13 +49,22 @@ def new_job(services: Services, principal: Principal, body: JobCreateRequest) ->
     """A validated request as a row to insert (shared with nothing else: /valet has its own)."""
     user_id = job_owner_for_create(principal, body.user_id)
     check_urls(services.settings, target_url=body.target_url, callback_url=body.callback_url)
+    input_data = body.input_data
+    if not principal.is_service:
+        if body.valet_task_id is not None:
+            # VALET-shaped callbacks name VALET's tasks; a user must not name one of them.
+            raise ValidationFailed(
+                [FieldError("valet_task_id", "is set only by the service caller (VALET)")]
+            )
+        # A user's budgets follow the tier of their token, never what their input says.
+        input_data = {**input_data, "tier": principal.tier.value}
     return NewJob(
         user_id=user_id,
         created_by="api",
         job_type=body.job_type,
         target_url=body.target_url,
         task_description=body.task_description,
-        input_data=body.input_data,
+        input_data=input_data,
         priority=body.priority,
         max_retries=body.max_retries,
         timeout_seconds=body.timeout_seconds,

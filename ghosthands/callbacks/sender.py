@@ -24,7 +24,7 @@ from ghosthands.config import Settings
 from ghosthands.jobs.queue import Callback, JobQueue
 from ghosthands.logs import get_logger
 from ghosthands.netguard import BlockedAddressError, guarded_client
-from ghosthands.signatures import secret_key, webhook_headers
+from ghosthands.signatures import secret_key, user_key, webhook_headers
 
 log = get_logger(__name__)
 
@@ -107,6 +107,13 @@ class CallbackSender:
                     tg.start_soon(self._deliver, client, row)
         return len(rows)
 
+    def _signing_key(self, cb: Callback) -> bytes | None:
+        """VALET's key for jobs the service created; for a user's job, that user's own
+        derived key: a user must not obtain a callback VALET would trust."""
+        if self._key is None or cb.include_service_key:
+            return self._key
+        return user_key(self._key, cb.user_id)
+
     async def _deliver(self, client: httpx.AsyncClient, cb: Callback) -> None:
         fields = {
             "callback_id": str(cb.id),
@@ -123,7 +130,7 @@ class CallbackSender:
         headers = {
             "content-type": "application/json",
             "user-agent": f"ghosthands/{__version__}",
-            **webhook_headers(self._key, str(cb.id), int(time.time()), body),
+            **webhook_headers(self._signing_key(cb), str(cb.id), int(time.time()), body),
         }
         # Only callbacks of jobs the service caller created carry its key: a user must
         # not harvest the service secret by pointing callback_url at their own server.

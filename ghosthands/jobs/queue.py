@@ -72,6 +72,8 @@ class Callback(msgspec.Struct, frozen=True):
 
     id: uuid.UUID
     job_id: uuid.UUID
+    #: The job's owner: a user-created job's callback is signed with their own key.
+    user_id: uuid.UUID
     event: str
     url: str
     payload: dict[str, Any]
@@ -489,6 +491,7 @@ class JobQueue:
             Callback(
                 id=row["id"],
                 job_id=row["job_id"],
+                user_id=row["user_id"],
                 event=row["event"],
                 url=row["url"],
                 payload=row["payload"],

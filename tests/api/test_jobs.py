@@ -185,6 +185,30 @@ def test_service_must_name_the_user_and_a_user_only_themselves(api: Api, service
     assert response.json()["error"] == "forbidden"
 
 
+def test_a_user_cannot_choose_their_tier_or_name_a_valet_task(api: Api, service: Client) -> None:
+    free = api.user(tier="free")
+    created = create_job(free, input_data={"tier": "enterprise", "url": "x"})
+    row = api.sql("SELECT input_data FROM gh_automation_jobs WHERE id = %s", (created["id"],))[0]
+    assert row["input_data"]["tier"] == "free"  # the token's tier, not the input's
+    pro = api.user(tier="pro")
+    created = create_job(pro)
+    row = api.sql("SELECT input_data FROM gh_automation_jobs WHERE id = %s", (created["id"],))[0]
+    assert row["input_data"]["tier"] == "pro"  # a tierless job runs under the token's tier
+
+    response = free.post(f"{PREFIX}/jobs", job_body(valet_task_id="valet-task-of-someone"))
+    assert response.status_code == 422
+    assert "valet_task_id" in details(response)
+    # The service caller states its user's tier and names VALET's tasks.
+    created = create_job(
+        service,
+        user_id=str(uuid.uuid4()),
+        valet_task_id="valet-task-1",
+        input_data={"tier": "enterprise"},
+    )
+    row = api.sql("SELECT input_data FROM gh_automation_jobs WHERE id = %s", (created["id"],))[0]
+    assert row["input_data"]["tier"] == "enterprise"
+
+
 # -- idempotency --------------------------------------------------------------------------
 
 

@@ -8,8 +8,11 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 
+import pytest
 from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
+from ghosthands.signatures import user_secret
 from tests.support import GhProcess, wait_until
 from tests.worker.helpers import (
     SERVICE_SECRET,
@@ -81,9 +84,17 @@ def test_callbacks_arrive_once_per_status_after_the_receiver_recovers(
     assert accepted_ids.keys() == {str(r["id"]) for r in _outbox(database_url)}
 
     verifier = Webhook(WEBHOOK_SECRET)
-    for record in receiver.accepted:
+    for record in (by_job[completed], by_job[cancelled]):
         verified = verifier.verify(record["body"], record["headers"])
         assert verified == record["json"]
+    # A user's own job is signed with that user's derived key, never VALET's: a user
+    # cannot obtain a callback VALET would trust.
+    user_record = by_job[failed]
+    with pytest.raises(WebhookVerificationError):
+        verifier.verify(user_record["body"], user_record["headers"])
+    owner = job(database_url, failed)["user_id"]
+    own = Webhook(user_secret(WEBHOOK_SECRET, owner))
+    assert own.verify(user_record["body"], user_record["headers"]) == user_record["json"]
 
     # The legacy header goes only with jobs the service created.
     assert by_job[completed]["headers"]["x-gh-service-key"] == SERVICE_SECRET

@@ -383,9 +383,10 @@ WITH due AS (
 UPDATE gh_callback_outbox o
 SET attempts = o.attempts + 1,
     next_attempt_at = now() + make_interval(secs => %(lease_seconds)s)
-FROM due
-WHERE o.id = due.id
-RETURNING o.id, o.job_id, o.event, o.url, o.payload, o.include_service_key, o.attempts;
+FROM due, gh_automation_jobs j
+WHERE o.id = due.id AND j.id = o.job_id
+RETURNING o.id, o.job_id, j.user_id, o.event, o.url, o.payload, o.include_service_key,
+          o.attempts;
 
 -- name: callback_delivered
 -- The receiver acknowledged this attempt.
