@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ghosthands.netguard import AllowList
+
 EX_CONFIG = 78
 
 ENVIRONMENTS = ("development", "production", "test")
@@ -68,6 +70,10 @@ def _float_range(lo: float, hi: float) -> Callable[[str], float]:
         return value
 
     return parse
+
+
+def _allow_list(raw: str) -> AllowList:
+    return AllowList.parse(raw)
 
 
 def _bool(raw: str) -> bool:
@@ -266,6 +272,12 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("llm_max_retries", ("GH_LLM_MAX_RETRIES",), _int_range(0, 10), 3),
     _Field("cors_origin", ("CORS_ORIGIN",), _str, None),
     _Field("allow_private_networks", ("GH_ALLOW_PRIVATE_NETWORKS",), _bool, False),
+    _Field(
+        "callback_allowed_networks",
+        ("GH_CALLBACK_ALLOWED_NETWORKS",),
+        _allow_list,
+        AllowList(),
+    ),
     _Field("webhook_secret", ("GH_WEBHOOK_SECRET",), _webhook_secret, None, secret=True),
     _Field("deploy_webhook_url", ("VALET_DEPLOY_WEBHOOK_URL",), _http_url, None),
     _Field("deploy_webhook_secret", ("VALET_DEPLOY_WEBHOOK_SECRET",), _nonempty, None, secret=True),
@@ -335,6 +347,8 @@ class Settings:
     llm_max_retries: int = 3
     cors_origin: str | None = None
     allow_private_networks: bool = False
+    #: Private hosts and networks callbacks may reach (VALET inside the VPC).
+    callback_allowed_networks: AllowList = dataclasses.field(default_factory=AllowList)
     webhook_secret: str | None = None
     deploy_webhook_url: str | None = None
     deploy_webhook_secret: str | None = None

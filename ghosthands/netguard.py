@@ -16,6 +16,7 @@ applies the same :func:`blocked_reason` to every connection the browser makes.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import ipaddress
 import socket
@@ -127,12 +128,62 @@ def is_blocked_address(address: str | IPAddress) -> bool:
     return classify_address(address) != "public"
 
 
-def blocked_reason(address: str | IPAddress, *, allow_private_networks: bool) -> str | None:
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclasses.dataclass(frozen=True)
+class AllowList:
+    """Private destinations one kind of traffic may reach although private networks are
+    not allowed: ``GH_CALLBACK_ALLOWED_NETWORKS`` lets callbacks reach VALET inside the
+    VPC while job targets stay guarded. Metadata and link-local stay blocked regardless.
+    """
+
+    hosts: frozenset[str] = frozenset()
+    networks: tuple[IPNetwork, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> AllowList:
+        """``"valet.internal, 10.0.0.0/16, 172.31.4.7"``; ValueError names a bad entry."""
+        hosts: set[str] = set()
+        networks: list[IPNetwork] = []
+        for item in (part.strip() for part in text.split(",")):
+            if not item:
+                continue
+            try:
+                networks.append(ipaddress.ip_network(item, strict=False))
+                continue
+            except ValueError:
+                pass
+            host = item.rstrip(".").lower()
+            if not host or "/" in host or ":" in host or " " in host:
+                raise ValueError(f"{item!r} is neither a host name nor an address or CIDR")
+            hosts.add(host)
+        return cls(frozenset(hosts), tuple(networks))
+
+    def permits(self, host: str, address: str | IPAddress) -> bool:
+        ip = ipaddress.ip_address(address) if isinstance(address, str) else address
+        if host.rstrip(".").lower() in self.hosts:
+            return True
+        return any(ip.version == net.version and ip in net for net in self.networks)
+
+
+NO_EXCEPTIONS = AllowList()
+
+
+def blocked_reason(
+    address: str | IPAddress,
+    *,
+    allow_private_networks: bool,
+    host: str = "",
+    allowed: AllowList = NO_EXCEPTIONS,
+) -> str | None:
     """Why ``address`` may not be reached under these settings, or None when it may."""
     kind = classify_address(address)
     if kind in ALWAYS_BLOCKED:
         return kind
     if kind in PRIVATE_KINDS and not allow_private_networks:
+        if allowed.permits(host, address):
+            return None
         return kind
     return None
 
@@ -152,15 +203,19 @@ async def resolve(host: str, port: int) -> list[str]:
     return seen
 
 
-async def check_host(host: str, port: int, *, allow_private: bool) -> list[str]:
+async def check_host(
+    host: str, port: int, *, allow_private: bool, allowed: AllowList = NO_EXCEPTIONS
+) -> list[str]:
     """Resolve ``host`` and return its addresses, or raise BlockedAddressError.
 
-    Every resolved address must be public: a name that resolves to one public and one
-    private address is refused, since the connection could go to either.
+    Every resolved address must be public (or allowed): a name that resolves to one
+    public and one private address is refused, since the connection could go to either.
     """
     addresses = await resolve(host, port)
     for address in addresses:
-        if blocked_reason(address, allow_private_networks=allow_private):
+        if blocked_reason(
+            address, allow_private_networks=allow_private, host=host, allowed=allowed
+        ):
             raise BlockedAddressError(host, address)
     return addresses
 
@@ -172,8 +227,9 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     origin's host as the server name to ``start_tls``, not the address we connect to.
     """
 
-    def __init__(self, *, allow_private: bool) -> None:
+    def __init__(self, *, allow_private: bool, allowed: AllowList = NO_EXCEPTIONS) -> None:
         self.allow_private = allow_private
+        self.allowed = allowed
         self._inner = httpcore.AnyIOBackend()
 
     async def connect_tcp(
@@ -186,7 +242,9 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         try:
             with anyio.fail_after(timeout):
-                addresses = await check_host(host, port, allow_private=self.allow_private)
+                addresses = await check_host(
+                    host, port, allow_private=self.allow_private, allowed=self.allowed
+                )
         except TimeoutError:
             raise httpcore.ConnectTimeout(f"resolving {host} timed out") from None
         except OSError as exc:  # socket.gaierror: no such name
@@ -222,7 +280,13 @@ def _ssl_context() -> ssl.SSLContext:
 class GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport with its connection pool built on :class:`GuardedBackend`."""
 
-    def __init__(self, *, allow_private: bool, limits: httpx.Limits | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        allow_private: bool,
+        allowed: AllowList = NO_EXCEPTIONS,
+        limits: httpx.Limits | None = None,
+    ) -> None:
         # httpx does not take a network backend, so the pool is built here instead of by
         # AsyncHTTPTransport.__init__ (whose other methods only use ``self._pool``).
         limits = limits or httpx.Limits(max_connections=20, max_keepalive_connections=10)
@@ -231,16 +295,20 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedBackend(allow_private=allow_private),
+            network_backend=GuardedBackend(allow_private=allow_private, allowed=allowed),
         )
 
 
-def guarded_client(*, allow_private: bool, **kwargs: Any) -> httpx.AsyncClient:
+def guarded_client(
+    *, allow_private: bool, allowed: AllowList = NO_EXCEPTIONS, **kwargs: Any
+) -> httpx.AsyncClient:
     """An httpx client whose every connection (redirects included) passes the guard.
 
     Proxies from the environment are ignored: a proxy would make the connection go to
     the proxy's address and the real destination would escape the check.
     """
     return httpx.AsyncClient(
-        transport=GuardedTransport(allow_private=allow_private), trust_env=False, **kwargs
+        transport=GuardedTransport(allow_private=allow_private, allowed=allowed),
+        trust_env=False,
+        **kwargs,
     )

@@ -80,3 +80,32 @@ async def test_unresolvable_names_are_network_errors() -> None:
     async with guarded_client(allow_private=False) as client:
         with pytest.raises(httpx.ConnectError):
             await client.get("http://no-such-host.invalid/")
+
+
+def test_the_callback_allow_list_opens_named_private_destinations_only() -> None:
+    from ghosthands.api.decoding import ValidationFailed
+    from ghosthands.api.services import check_urls
+    from ghosthands.config import ConfigError, load_settings
+    from ghosthands.netguard import AllowList, blocked_reason
+
+    allowed = AllowList.parse("valet.internal, 10.20.0.0/16, 172.31.4.7")
+    assert blocked_reason("10.20.3.4", allow_private_networks=False, allowed=allowed) is None
+    assert blocked_reason("10.21.0.1", allow_private_networks=False, allowed=allowed) == "private"
+    assert (
+        blocked_reason("10.9.9.9", allow_private_networks=False, host="valet.internal",
+                       allowed=allowed)
+        is None
+    )  # fmt: skip
+    # Metadata and link-local stay closed whatever the list says.
+    wide = AllowList.parse("169.254.0.0/16")
+    assert blocked_reason("169.254.169.254", allow_private_networks=False, allowed=wide)
+    with pytest.raises(ValueError, match="neither a host name"):
+        AllowList.parse("http://x/")
+
+    settings = load_settings({"GH_CALLBACK_ALLOWED_NETWORKS": "10.20.0.0/16"})
+    check_urls(settings, callback_url="http://10.20.0.5/hooks")  # VALET in the VPC: fine
+    with pytest.raises(ValidationFailed) as refused:
+        check_urls(settings, target_url="http://10.20.0.5/", callback_url=None)
+    assert [e.field for e in refused.value.errors] == ["target_url"]
+    with pytest.raises(ConfigError, match="GH_CALLBACK_ALLOWED_NETWORKS"):
+        load_settings({"GH_CALLBACK_ALLOWED_NETWORKS": "10.0.0.0/8, not a host"})

@@ -22,6 +22,7 @@ from ghosthands.crypto import KeyRing
 from ghosthands.db.pool import Database
 from ghosthands.jobs.submissions import DuplicateIdempotencyKey, JobSubmissions
 from ghosthands.llm.catalogue import Catalogue
+from ghosthands.netguard import NO_EXCEPTIONS
 
 
 @dataclasses.dataclass
@@ -74,10 +75,12 @@ def check_urls(settings: Settings, **urls: str | None) -> None:
     """422 for URLs pointing at this host or a private network (unless allowed)."""
     if settings.allow_private_networks:
         return
+    allowed = settings.callback_allowed_networks
     errors = [
         FieldError(name, "must not point to localhost or a private network address")
         for name, url in urls.items()
-        if url is not None and is_private_host(url)
+        if url is not None
+        and is_private_host(url, allowed if name == "callback_url" else NO_EXCEPTIONS)
     ]
     if errors:
         raise ValidationFailed(errors)

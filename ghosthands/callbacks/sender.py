@@ -94,6 +94,7 @@ class CallbackSender:
         service key to another host)."""
         return guarded_client(
             allow_private=self.settings.allow_private_networks,
+            allowed=self.settings.callback_allowed_networks,
             timeout=self.settings.callback_timeout_seconds,
             follow_redirects=False,
         )

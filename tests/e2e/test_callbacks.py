@@ -181,3 +181,37 @@ def test_private_and_metadata_addresses_are_refused_when_not_allowed(
     assert job(database_url, check)["error_code"] == "blocked_address"
     assert job(database_url, check)["retry_count"] == 0
     assert site.hits == {}
+
+
+def test_an_allow_listed_private_callback_is_delivered_while_jobs_stay_guarded(
+    start_worker: Callable[..., GhProcess], database_url: str, receiver: Receiver, site: Site
+) -> None:
+    """VALET inside the VPC: its private address is allow-listed for callbacks only."""
+    start_worker(GH_ALLOW_PRIVATE_NETWORKS="false", GH_CALLBACK_ALLOWED_NETWORKS="127.0.0.1/32")
+    delivered = insert_job(
+        database_url,
+        job_type="test_slow",
+        input_data={"seconds": 0},
+        created_by="valet",
+        callback_url=receiver.url,
+    )
+    metadata = insert_job(
+        database_url,
+        job_type="test_slow",
+        input_data={"seconds": 0},
+        created_by="valet",
+        callback_url="http://169.254.169.254/latest/meta-data/",
+    )
+    # The same address as the callback receiver's host, as a job's target: refused.
+    check = insert_job(database_url, job_type="http_check", target_url=f"{site.url}/page/x")
+    wait_until(lambda: len(receiver.accepted) == 1, 15, "the allow-listed callback")
+    assert receiver.accepted[0]["json"]["job_id"] == str(delivered)
+    wait_until(lambda: status_of(database_url, check) == "failed", 15, "check refused")
+    assert job(database_url, check)["error_code"] == "blocked_address"
+    assert site.hits == {}
+
+    def metadata_refused() -> bool:
+        rows = [r for r in _outbox(database_url) if r["job_id"] == metadata]
+        return bool(rows) and rows[0]["given_up_at"] is not None
+
+    wait_until(metadata_refused, 15, "metadata stays blocked even when allow-listed ranges exist")

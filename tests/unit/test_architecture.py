@@ -16,7 +16,8 @@ PACKAGE = Path(__file__).resolve().parents[2] / "ghosthands"
 
 #: Lowest first; the same table as docs/architecture.md.
 FLOORS: tuple[tuple[str, ...], ...] = (
-    ("config", "crypto", "logs", "netguard", "sdnotify", "signatures"),
+    ("crypto", "logs", "netguard", "sdnotify", "signatures"),
+    ("config",),
     ("db", "serving", "supervisor"),
     ("jobs",),
     ("llm", "callbacks"),
