@@ -24,16 +24,20 @@ from ghosthands.api.schemas import (
     LlmCheck,
     MonitoringChecks,
     MonitoringHealth,
+    SchemaCheck,
     WorkerHeartbeat,
     WorkersCheck,
 )
 from ghosthands.api.services import Services
+from ghosthands.db.migrate import shipped_migrations
 from ghosthands.db.queries import load_queries
 from ghosthands.logs import get_logger
 
 log = get_logger(__name__)
 
 Q = load_queries("ghosthands.api.sql", "monitoring.sql")
+#: The newest migration this code ships: the database must be at least there.
+EXPECTED_SCHEMA = max(m.version for m in shipped_migrations())
 
 #: A health probe must answer even when the database hangs.
 DB_CHECK_SECONDS = 2.0
@@ -43,6 +47,8 @@ async def monitoring_health(call: Call[None, None]) -> Response:
     services: Services = call.services
     settings = services.settings
     database = CheckResult(ok=False, detail="no database configured")
+    expected = EXPECTED_SCHEMA
+    schema = SchemaCheck(ok=False, expected=expected, database=None)
     workers: WorkersCheck | None = None
     if services.db is not None:
         started = time.perf_counter()
@@ -51,9 +57,12 @@ async def monitoring_health(call: Call[None, None]) -> Response:
                 async with services.db.connection() as conn:
                     await conn.execute(Q.ping)
                     latency = (time.perf_counter() - started) * 1000
+                    cur = await conn.execute(Q.schema_version)
+                    version = (await cur.fetchone() or {"version": 0})["version"]
                     cur = await conn.execute(Q.worker_heartbeats)
                     rows = await cur.fetchall()
             database = CheckResult(ok=True, latency_ms=round(latency, 2))
+            schema = SchemaCheck(ok=version >= expected, expected=expected, database=version)
             beats = [
                 WorkerHeartbeat(
                     worker_id=r["worker_id"],
@@ -88,9 +97,9 @@ async def monitoring_health(call: Call[None, None]) -> Response:
     }
     llm = LlmCheck(ok=any(providers.values()), providers=providers)
     storage = CheckResult(ok=database.ok, detail="artifacts are stored in the database")
-    if not database.ok:
+    if not database.ok or not schema.ok:
         status = "unhealthy"
-    elif workers is None or not workers.ok or not llm.ok:
+    elif workers is None or not workers.ok:
         status = "degraded"
     else:
         status = "healthy"
@@ -99,7 +108,9 @@ async def monitoring_health(call: Call[None, None]) -> Response:
         version=__version__,
         commit_sha=settings.commit_sha,
         timestamp=dt.datetime.now(dt.UTC),
-        checks=MonitoringChecks(database=database, workers=workers, llm=llm, storage=storage),
+        checks=MonitoringChecks(
+            database=database, schema=schema, workers=workers, llm=llm, storage=storage
+        ),
     )
     return json_response(body, 503 if status == "unhealthy" else 200)
 

@@ -578,16 +578,28 @@ class LlmCheck(Struct, kw_only=True):
     providers: dict[str, bool]
 
 
+class SchemaCheck(Struct, kw_only=True):
+    """The schema this code expects against the database's (``ok`` when the database
+    is at least as new: a newer one is the next release's expand step)."""
+
+    ok: bool
+    expected: int
+    database: int | None
+
+
 class MonitoringChecks(Struct, kw_only=True):
     database: CheckResult
+    schema: SchemaCheck
     workers: WorkersCheck | None
     llm: LlmCheck
     storage: CheckResult
 
 
 class MonitoringHealth(Struct, kw_only=True):
-    """``healthy``: all good; ``degraded``: serving but e.g. no live worker or no LLM key
-    (200); ``unhealthy``: the database is unreachable (503)."""
+    """``healthy``: all good; ``degraded``: serving but no live worker (200);
+    ``unhealthy``: the database is unreachable or behind the code's schema (503). A
+    missing LLM key is reported under ``llm`` but degrades nothing: jobs that need no
+    model run without one."""
 
     status: Literal["healthy", "degraded", "unhealthy"]
     version: str

@@ -168,6 +168,10 @@ class ComposeRuntime:
         if ids:
             run_command([self.engine, "rm", "-f", *ids], what=f"remove the {role} containers")
 
+    def migrate(self, tag: str) -> None:
+        # The one-shot service of compose.yaml, on the new image, before anything stops.
+        self._compose("run", "--rm", "--no-deps", "migrate", tag=tag, timeout=300)
+
     def switch(self, tag: str) -> None:
         # The worker first: it drains (stop timeout covers 30 s of jobs), then the API.
         self._compose("stop", "-t", str(WORKER_STOP_SECONDS), "worker", tag=tag)

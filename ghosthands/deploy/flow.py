@@ -6,7 +6,8 @@ duration, and each is safe to re-run: pulling a present release is a no-op, drai
 idle worker returns at once, switching to the running release restarts it.
 
 The result is printed as lines VALET parses (``DEPLOY_STATUS=``, ``DEPLOY_TAG=``,
-``DEPLOY_IMAGE=``, ``DEPLOY_PREVIOUS_TAG=``); the exit code is 0 only on success.
+``DEPLOY_IMAGE=``, ``DEPLOY_PREVIOUS_TAG=``, ``DEPLOY_MESSAGE=``); the exit code is 0 only
+on success.
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ import msgspec
 from ghosthands.deploy.audit import AuditLog, read_audit
 from ghosthands.deploy.config import DeployConfig
 from ghosthands.deploy.lock import HostLock, LockHeld, LockHolder
-from ghosthands.deploy.probes import HealthReport, check_health, drain_worker, wait_healthy
+from ghosthands.deploy.probes import (
+    HealthReport,
+    check_health,
+    drain_worker,
+    schema_mismatch,
+    wait_healthy,
+)
 from ghosthands.deploy.runtime import Runtime, RuntimeFailure
 from ghosthands.deploy.state import ReleaseState, load_state, save_state
 from ghosthands.logs import get_logger
@@ -55,6 +62,8 @@ class Outcome(msgspec.Struct):
             f"DEPLOY_TAG={self.tag or ''}",
             f"DEPLOY_IMAGE={self.image or ''}",
             f"DEPLOY_PREVIOUS_TAG={self.previous_tag or ''}",
+            # Why, on one line (a failed step's reason can span several).
+            "DEPLOY_MESSAGE=" + " ".join(self.message.split()),
         ]
 
     @property
@@ -142,6 +151,9 @@ class Deployer:
         )
         if not report.ok:
             raise StepFailed("health_gate", report.error or "unhealthy")
+        behind = schema_mismatch(self.config.health_url)
+        if behind:
+            raise StepFailed("health_gate", behind)
         assert self.audit is not None
         # How long the new release took to answer: with the switch, the restart window.
         waited_ms = round((time.monotonic() - started) * 1000)
@@ -176,6 +188,14 @@ class Deployer:
         except StepFailed as exc:
             return Outcome(FAILED, tag, self.runtime.artefact(tag), previous, str(exc))
         image = self.runtime.artefact(resolved)
+        if action != "rollback":
+            # The new schema first, touching no role: a failed migration aborts here, the
+            # old release still serving (migrations stay compatible with it for one
+            # release: expand now, contract in the release after).
+            try:
+                self._step("migrate", lambda: self.runtime.migrate(resolved), tag=resolved)
+            except StepFailed as exc:
+                return Outcome(FAILED, resolved, image, previous, str(exc))
         # When re-deploying what runs, the release to fall back on is the one before it.
         fallback = previous if previous != resolved else state.previous
         try:

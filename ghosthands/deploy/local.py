@@ -67,6 +67,9 @@ class LocalRuntime:
     def expected_version(self, tag: str) -> str | None:
         return tag
 
+    def migrate(self, tag: str) -> None:
+        self.store.migrate(tag, {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED})
+
     def prune(self, keep: int, protect: set[str]) -> list[str]:
         return self.store.prune(keep, protect)
 

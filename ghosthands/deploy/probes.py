@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 import msgspec
@@ -46,6 +47,24 @@ def check_health(url: str, timeout: float = 3.0) -> HealthReport:
         version=version,
         commit_sha=commit,
         error=None if response.status_code == 200 else f"answered {response.status_code}",
+    )
+
+
+def schema_mismatch(health_url: str, timeout: float = 5.0) -> str | None:
+    """Why the database's schema is behind what the serving release expects, read from
+    the deep health next to ``health_url`` (``/monitoring/health``); None when it is
+    not, or when that route cannot say."""
+    url = urljoin(health_url, "/monitoring/health")
+    try:
+        body: Any = httpx.get(url, timeout=timeout).json()
+        schema = body["checks"]["schema"]
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(schema, dict) or schema.get("ok", True):
+        return None
+    return (
+        f"the database schema is at {schema.get('database')}, the release expects "
+        f"{schema.get('expected')}: its migration was not applied"
     )
 
 

@@ -64,6 +64,13 @@ class ReleaseStore:
     def executable(self, version: str) -> Path:
         return self.path(version) / "bin" / "ghosthands"
 
+    def migrate(self, version: str, env: dict[str, str] | None = None) -> None:
+        """Apply ``version``'s schema with its own code and the host's settings file."""
+        argv = [str(self.executable(version)), "migrate"]
+        if self.config.env_file.exists():
+            argv += ["--env-file", str(self.config.env_file)]
+        run_command(argv, env=env, timeout=300, what=f"migrate {version}")
+
     def current(self) -> str | None:
         try:
             return Path(os.readlink(self.current_link)).name

@@ -53,6 +53,11 @@ class Runtime(Protocol):
         """The release the roles run now, as far as the runtime can tell."""
         ...
 
+    def migrate(self, tag: str) -> None:
+        """Run ``tag``'s own ``ghosthands migrate`` against the host's database, before
+        any role restarts (migrations are backward-compatible for one release)."""
+        ...
+
     def switch(self, tag: str) -> None:
         """Make ``tag`` the running release: stop the worker, restart the API, start both."""
         ...

@@ -42,6 +42,9 @@ class SystemdRuntime:
     def _systemctl(self, *args: str) -> str:
         return run_command(["systemctl", *args], what=f"systemctl {' '.join(args)}", timeout=120)
 
+    def migrate(self, tag: str) -> None:
+        self.store.migrate(tag)
+
     def switch(self, tag: str) -> None:
         self.store.activate(tag)
         self._systemctl("stop", self.units["worker"])

@@ -57,11 +57,13 @@ def test_usage_of_someone_else_is_forbidden(api: Api) -> None:
     assert user.get(f"{PREFIX}/users/not-a-uuid/usage").status_code == 422
 
 
-def test_monitoring_health_degraded_without_workers_or_llm_keys(api: Api) -> None:
+def test_monitoring_health_degraded_without_workers_and_not_for_llm_keys(api: Api) -> None:
     response = api.anonymous().get("/monitoring/health")
     assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "degraded"
+    assert body["status"] == "degraded"  # no live worker
+    schema = body["checks"]["schema"]
+    assert schema["ok"] is True and schema["database"] == schema["expected"] > 0
     assert body["checks"]["database"]["ok"] is True
     assert body["checks"]["database"]["latency_ms"] >= 0
     assert body["checks"]["llm"] == {
@@ -95,6 +97,23 @@ def test_monitoring_health_healthy_with_a_live_worker(start_api: Any) -> None:
     assert "sk-test-value-never-shown" not in response.text
     api.sql("UPDATE gh_worker_registry SET last_heartbeat = now() - interval '1 hour'")
     assert api.anonymous().get("/monitoring/health").json()["status"] == "degraded"
+
+
+def test_monitoring_health_is_healthy_without_llm_keys_and_unhealthy_behind_the_schema(
+    start_api: Any,
+) -> None:
+    api = start_api(GH_STALE_SECONDS="120")
+    api.sql("INSERT INTO gh_worker_registry (worker_id, host) VALUES ('w-live', 'host-a')")
+    body = api.anonymous().get("/monitoring/health").json()
+    assert body["status"] == "healthy" and body["checks"]["llm"]["ok"] is False
+    # A release whose migration was never applied: the database is behind the code.
+    newest = body["checks"]["schema"]["expected"]
+    api.sql("DELETE FROM gh_schema_migrations WHERE version = %s", (newest,))
+    response = api.anonymous().get("/monitoring/health")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unhealthy"
+    assert body["checks"]["schema"] == {"ok": False, "expected": newest, "database": newest - 1}
 
 
 def test_monitoring_health_unhealthy_without_a_database(start_api: Any) -> None:

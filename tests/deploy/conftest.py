@@ -32,11 +32,26 @@ def _broken_serve() -> None:
 '''
 
 
-def _build_wheel(out: Path, work: Path, version: str, *, broken: bool, deps: bool) -> None:
+#: The migration a later release brings (4.0.0), and one that fails (5.0.0).
+NEW_MIGRATION = ("0900_release_test.sql", "CREATE TABLE gh_release_test (id int);\n")
+BAD_MIGRATION = ("0901_broken.sql", "CREATE TABLE gh_broken (id int REFERENCES nowhere);\n")
+
+
+def _build_wheel(
+    out: Path,
+    work: Path,
+    version: str,
+    *,
+    broken: bool,
+    deps: bool,
+    migrations: tuple[tuple[str, str], ...] = (),
+) -> None:
     src = work / f"src-{version}{'-broken' if broken else ''}"
     shutil.copytree(
         REPO / "ghosthands", src / "ghosthands", ignore=shutil.ignore_patterns("__pycache__")
     )
+    for name, sql in migrations:
+        (src / "ghosthands" / "db" / "migrations" / name).write_text(sql)
     shutil.copy(REPO / "README.md", src / "README.md")
     pyproject = (REPO / "pyproject.toml").read_text()
     (src / "pyproject.toml").write_text(
@@ -70,6 +85,21 @@ def release_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for wheel in good.iterdir():
         if not wheel.name.startswith("ghosthands-3."):
             os.link(wheel, upto2 / wheel.name)
+    return work
+
+
+@pytest.fixture(scope="session")
+def migrating_wheelhouse(release_wheels: Path) -> Path:
+    """1.0.0, a 4.0.0 that brings a migration, and a 5.0.0 whose migration fails."""
+    work = release_wheels / "migrating"
+    work.mkdir()
+    for wheel in (release_wheels / "good").iterdir():
+        if not wheel.name.startswith(("ghosthands-2.", "ghosthands-3.")):
+            os.link(wheel, work / wheel.name)
+    _build_wheel(work, release_wheels, "4.0.0", broken=False, deps=False,
+                 migrations=(NEW_MIGRATION,))  # fmt: skip
+    _build_wheel(work, release_wheels, "5.0.0", broken=False, deps=False,
+                 migrations=(NEW_MIGRATION, BAD_MIGRATION))  # fmt: skip
     return work
 
 

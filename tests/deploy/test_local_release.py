@@ -150,3 +150,38 @@ def test_two_deploys_at_once_one_is_refused_naming_the_holder(
     assert not lock.exists()
     refused = [r for r in host.audit() if r["event"] == "refused"]
     assert len(refused) == 1 and refused[0]["tag"] == "2.0.0"
+
+
+def test_a_release_applies_its_migration_before_restarting_and_a_failed_one_touches_nothing(
+    make_host: Callable[..., Host], migrating_wheelhouse: Path
+) -> None:
+    host = make_host(wheels=migrating_wheelhouse)
+    assert host.deploy("release", "1.0.0").code == 0
+
+    def has_table(name: str) -> bool:
+        rows = execute(host.database_url, "SELECT to_regclass(%s) AS t", (name,))
+        return rows[0]["t"] is not None
+
+    assert not has_table("gh_release_test")
+    second = host.deploy("release", "4.0.0")
+    assert second.code == 0, second
+    assert has_table("gh_release_test")
+    audit = [(r["event"], r.get("step"), r.get("tag")) for r in host.audit()]
+    migrated = audit.index(("step_finished", "migrate", "4.0.0"))
+    # Applied before anything stopped: migrate finished, then the drain and the switch.
+    assert ("step_started", "drain", None) in audit[migrated:]
+    assert audit.index(("step_started", "switch", "4.0.0")) > migrated
+    assert (host.health() or {}).get("version") == "4.0.0"
+    api_pid = host.runtime().roles()[0].pid
+
+    third = host.deploy("release", "5.0.0")
+    assert third.code != 0, third
+    assert third.fields["DEPLOY_STATUS"] == "failed"
+    assert "migrate" in third.fields["DEPLOY_MESSAGE"], third.fields
+    assert not has_table("gh_broken")
+    # Nothing was touched: the same API process still serves 4.0.0.
+    assert (host.health() or {}).get("version") == "4.0.0"
+    assert host.runtime().roles()[0].pid == api_pid
+    audit = [(r["event"], r.get("step"), r.get("tag")) for r in host.audit()]
+    failed = audit.index(("step_failed", "migrate", "5.0.0"))
+    assert not any(step in ("drain", "switch") for _, step, _ in audit[failed:])

@@ -4,6 +4,10 @@
 -- Round trip to the database.
 SELECT 1 AS ok;
 
+-- name: schema_version
+-- The newest migration applied to this database (0 before the first).
+SELECT coalesce(max(version), 0)::int AS version FROM gh_schema_migrations;
+
 -- name: worker_heartbeats
 -- Workers not marked offline, newest heartbeat first, with the heartbeat's age on the database clock.
 SELECT worker_id, status, host, current_jobs, max_jobs, last_heartbeat,
