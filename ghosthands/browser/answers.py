@@ -2,11 +2,22 @@
 
 Pure functions and data, no browser: the form engine asks :class:`AnswerBook` for the
 answer to a :class:`FieldInfo` and :func:`choose_option` for the option of a choice
-field that means the same as an answer. Matching is deterministic and deliberately
-conservative: wording is normalised (case, accents, punctuation, camelCase, light
-stemming) and compared by token overlap and sequence similarity, and anything that
-scores below ``MATCH_THRESHOLD`` gets no answer at all. A wrong answer on someone's job
-application is worse than an empty optional field or a clear "missing answer" error.
+field that means the same as an answer. Everything is deterministic and deliberately
+conservative; a wrong answer on someone's job application is worse than an empty
+optional field or a clear "missing answer" error.
+
+Wording is normalised (case, accents, punctuation, camelCase) and read with the intents
+of :mod:`ghosthands.browser.questions_table` ("When can you start?" and "Earliest start
+date" are one question). The user's ``qa_answers`` come first, matched by the same
+words, the same intent, one wording containing the other, or the same content words;
+keys that fit equally well but disagree give no answer. Then the profile: its values
+as they are, or derived where they follow plainly (work eligibility, sponsorship and
+citizenship from ``work_authorization``; the phone's country code; whether the
+applicant worked for this employer; age; a start date from a notice period).
+Self-identification (EEO) is answered only from the profile's ``eeo``, or declined when
+required. Options are chosen by the same words or synonyms, yes / no in the page's
+words, a phone code, a number range, a degree level, an immigration status, or wording
+that scores at least ``MATCH_THRESHOLD`` and clearly above the runner-up.
 """
 
 from __future__ import annotations
@@ -17,13 +28,26 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import msgspec
+
+from ghosthands.browser.questions_table import (
+    COUNTRIES,
+    COUNTRY_BY_CODE,
+    EEO_INTENTS,
+    countries_in,
+    country_of,
+    dial_code_of,
+    intent_of,
+)
 
 MATCH_THRESHOLD = 0.75
 
 # -- the VALET profile (SPEC §4) --------------------------------------------------------
+#
+# Optional fields beyond SPEC §4 are read when a client sends them; other spellings of a
+# field are accepted and folded into the canonical one in ``__post_init__``.
 
 
 class Location(msgspec.Struct, forbid_unknown_fields=False):
@@ -31,6 +55,20 @@ class Location(msgspec.Struct, forbid_unknown_fields=False):
     state: str | None = None
     country: str | None = None
     zip: str | None = None
+    #: The street line ("1 Main St"); also spelled street / address_line1 / street_address.
+    address: str | None = None
+    address_line2: str | None = None
+    street: str | None = None
+    address_line1: str | None = None
+    street_address: str | None = None
+    postal_code: str | None = None
+    zip_code: str | None = None
+    province: str | None = None
+
+    def __post_init__(self) -> None:
+        self.address = self.address or self.street or self.address_line1 or self.street_address
+        self.zip = self.zip or self.postal_code or self.zip_code
+        self.state = self.state or self.province
 
 
 class Education(msgspec.Struct, forbid_unknown_fields=False):
@@ -58,6 +96,35 @@ class WorkHistory(msgspec.Struct, forbid_unknown_fields=False):
     description: str | None = None
 
 
+class EEO(msgspec.Struct, forbid_unknown_fields=False):
+    """Voluntary self-identification. Nothing here is ever guessed: absent means unanswered."""
+
+    gender: str | None = None
+    race: str | None = None
+    hispanic_latino: str | bool | None = None
+    veteran_status: str | bool | None = None
+    disability_status: str | bool | None = None
+    sexual_orientation: str | None = None
+    transgender: str | bool | None = None
+    pronouns: str | None = None
+    ethnicity: str | None = None
+    hispanic: str | bool | None = None
+    hispanic_or_latino: str | bool | None = None
+    is_hispanic_latino: str | bool | None = None
+    veteran: str | bool | None = None
+    disability: str | bool | None = None
+
+    def __post_init__(self) -> None:
+        self.race = self.race or self.ethnicity
+        for alias in (self.hispanic, self.hispanic_or_latino, self.is_hispanic_latino):
+            if self.hispanic_latino is None:
+                self.hispanic_latino = alias
+        if self.veteran_status is None:
+            self.veteran_status = self.veteran
+        if self.disability_status is None:
+            self.disability_status = self.disability
+
+
 class Profile(msgspec.Struct, forbid_unknown_fields=False):
     first_name: str
     last_name: str
@@ -73,6 +140,72 @@ class Profile(msgspec.Struct, forbid_unknown_fields=False):
     work_history: list[WorkHistory] = msgspec.field(default_factory=list)
     skills: list[str] = msgspec.field(default_factory=list)
     cover_letter: str | None = None
+    # -- optional, beyond SPEC §4 --
+    github_url: str | None = None
+    preferred_name: str | None = None
+    middle_name: str | None = None
+    pronouns: str | None = None
+    #: "Mobile" is assumed when a phone is given and this is not.
+    phone_type: str | None = None
+    #: "2025-09-01", "Immediately", "2 weeks".
+    available_start_date: str | None = None
+    #: "2 weeks", "1 month", "Immediately".
+    notice_period: str | int | None = None
+    date_of_birth: str | None = None
+    over_18: bool | None = None
+    #: Country of citizenship, when the client says it apart from work_authorization.
+    citizenship: str | None = None
+    languages: list[str] = msgspec.field(default_factory=list)
+    address: str | None = None
+    eeo: EEO = msgspec.field(default_factory=EEO)
+    # -- other spellings --
+    github: str | None = None
+    linkedin: str | None = None
+    portfolio: str | None = None
+    website: str | None = None
+    website_url: str | None = None
+    phone_number: str | None = None
+    phone_device_type: str | None = None
+    start_date: str | None = None
+    earliest_start_date: str | None = None
+    availability_date: str | None = None
+    notice: str | int | None = None
+    dob: str | None = None
+    birth_date: str | None = None
+    is_over_18: bool | None = None
+    age_18_or_over: bool | None = None
+    gender: str | None = None
+    race: str | None = None
+    veteran_status: str | bool | None = None
+    disability_status: str | bool | None = None
+    hispanic_latino: str | bool | None = None
+
+    def __post_init__(self) -> None:
+        self.github_url = self.github_url or self.github
+        self.linkedin_url = self.linkedin_url or self.linkedin
+        self.portfolio_url = (
+            self.portfolio_url or self.portfolio or self.website or self.website_url
+        )
+        self.phone = self.phone or self.phone_number
+        self.phone_type = self.phone_type or self.phone_device_type
+        self.available_start_date = (
+            self.available_start_date
+            or self.start_date
+            or self.earliest_start_date
+            or self.availability_date
+        )
+        if self.notice_period is None:
+            self.notice_period = self.notice
+        self.date_of_birth = self.date_of_birth or self.dob or self.birth_date
+        if self.over_18 is None:
+            self.over_18 = self.is_over_18 if self.is_over_18 is not None else self.age_18_or_over
+        self.pronouns = self.pronouns or self.eeo.pronouns
+        # Self-identification sent at the top level instead of under "eeo".
+        self.eeo.gender = self.eeo.gender or self.gender
+        self.eeo.race = self.eeo.race or self.race
+        for name in ("veteran_status", "disability_status", "hispanic_latino"):
+            if getattr(self.eeo, name) is None:
+                setattr(self.eeo, name, getattr(self, name))
 
 
 #: Other spellings VALET and older clients use for the same profile keys.
@@ -87,7 +220,11 @@ PROFILE_ALIASES = {
 
 
 def decode_profile(raw: dict[str, Any]) -> Profile:
-    data = {PROFILE_ALIASES.get(k, k): v for k, v in raw.items()}
+    data: dict[str, Any] = {}
+    for key, value in raw.items():
+        key = PROFILE_ALIASES.get(key, key)
+        key = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key).lower()  # camelCase keys
+        data.setdefault(key, value)
     return msgspec.convert(data, Profile, strict=False)
 
 
@@ -222,150 +359,65 @@ class Answer:
 
 
 # -- rules: which profile slot a field asks for ---------------------------------------
+#
+# The wording of a question is read with the intents of ``questions_table`` (one table
+# for the user's answers and the profile). These hints cover what the wording cannot:
+# the ``autocomplete`` attribute and the field's name / id.
 
 
 @dataclass(frozen=True)
 class _Slot:
     name: str
     autocomplete: tuple[str, ...] = ()
-    label: str = ""  # regex on the normalised question
     field_name: str = ""  # regex on the normalised name/id
-    exclude: str = ""  # regex that disqualifies the label match
 
 
 _SLOTS: tuple[_Slot, ...] = (
-    _Slot(
-        "first_name",
-        ("given-name",),
-        r"\b(first|given|fore) ?name\b",
-        r"^(first|given|f) ?name$|^fname$",
-    ),
-    _Slot(
-        "last_name",
-        ("family-name",),
-        r"\b(last|family|sur) ?name\b|\bsurname\b",
-        r"^(last|family|l) ?name$|^lname$|^surname$",
-    ),
-    _Slot(
-        "email",
-        ("email",),
-        r"\be ?mail\b",
-        r"^e ?mail( address)?$",
-        r"\b(manager|reference|referr)",
-    ),
-    _Slot(
-        "phone",
-        ("tel", "tel-national"),
-        r"\b(phone|mobile|telephone|cell)\b",
-        r"^(phone|mobile|tel|telephone)( number)?$",
-        r"\b(type|ext|extension|country code)\b",
-    ),
-    _Slot("linkedin", (), r"\blinked ?in\b", r"linked ?in"),
-    _Slot(
-        "portfolio",
-        ("url",),
-        r"\b(portfolio|personal (web ?site|site|url)|web ?site|blog)\b",
-        r"^(portfolio|website|web site|personal url)$",
-        r"\b(company|employer)\b",
-    ),
-    _Slot(
-        "full_name",
-        ("name",),
-        r"^(full |legal |your )?name$|\bfull (legal )?name\b|\blegal name\b",
-        r"^(full )?name$",
-        r"\b(company|employer|school|reference|preferred|middle|nick)",
-    ),
-    _Slot(
-        "location",
-        (),
-        r"^(current )?location\b|\bwhere are you (based|located)\b|\bcity,? state\b|\bcurrent location\b",
-        r"^location$",
-        r"\b(preferred|desired|relocat|office)",
-    ),
-    _Slot("city", ("address-level2",), r"\b(city|town)\b", r"^(city|town)$"),
-    _Slot(
-        "state",
-        ("address-level1",),
-        r"^(state|province|region|state province|state or province)$|\bstate ?/ ?province\b",
-        r"^(state|province|region)$",
-    ),
-    _Slot(
-        "country",
-        ("country", "country-name"),
-        r"\bcountry\b",
-        r"^country( name)?$",
-        r"\b(code|citizenship|authori)",
-    ),
-    _Slot(
-        "zip",
-        ("postal-code",),
-        r"\b(zip|postal|post ?code)\b",
-        r"^(zip|zip code|postal code|postcode|post code)$",
-    ),
-    _Slot(
-        "work_authorization",
-        (),
-        r"\b(authori[sz]ed to work|work authori[sz]ation|legally (authori[sz]ed|eligible|permitted)|eligible to work|right to work)\b",
-    ),
-    _Slot("sponsorship", (), r"\bsponsor(ship)?\b"),
-    _Slot(
-        "salary",
-        (),
-        r"\b(salary|compensation|pay expectations?|desired pay|expected pay)\b",
-        r"salary|compensation",
-    ),
-    _Slot(
-        "years_experience",
-        (),
-        r"\byears\b.*\bexperience\b|\bexperience\b.*\byears\b|\bhow many years\b",
-        r"years? (of )?experience|yoe",
-    ),
-    _Slot(
-        "company",
-        ("organization",),
-        r"\b(current|most recent|latest|present) (company|employer)\b|^(company|employer)( name)?$|\bcurrent or most recent employer\b",
-        r"^(current )?(company|employer)$",
-    ),
-    _Slot(
-        "title",
-        ("organization-title",),
-        r"\b(current|most recent|latest) (job )?(title|role|position)\b|^(job )?title$",
-        r"^(job|current) title$",
-    ),
-    _Slot(
-        "school",
-        (),
-        r"\b(school|university|college|institution)\b",
-        r"^(school|university|college)$",
-    ),
-    _Slot("degree", (), r"\bdegree\b|\bqualification\b", r"^degree$"),
-    _Slot(
-        "field_of_study",
-        (),
-        r"\b(field of study|major|discipline|area of study)\b",
-        r"^(major|field of study)$",
-    ),
-    _Slot(
-        "graduation_year",
-        (),
-        r"\bgraduation (year|date)\b|\byear of graduation\b",
-        r"^grad(uation)? ?(year|date)$",
-    ),
-    _Slot("skills", (), r"\bskills\b", r"^skills$"),
-    _Slot("cover_letter", (), r"\bcover letter\b", r"^cover ?letter$"),
+    _Slot("first_name", ("given-name",), r"^(first|given|f) ?name$|^fname$"),
+    _Slot("last_name", ("family-name",), r"^(last|family|l) ?name$|^lname$|^surname$"),
+    _Slot("middle_name", ("additional-name",), r"^middle ?name$"),
+    _Slot("preferred_name", ("nickname",), r"^preferred ?name$|^nick ?name$"),
+    _Slot("email", ("email",), r"^e ?mail( address)?$"),
+    _Slot("phone_country_code", ("tel-country-code",), r"^(phone )?country ?code$"),
+    _Slot("phone", ("tel", "tel-national"), r"^(phone|mobile|tel|telephone)( number)?$"),
+    _Slot("linkedin", (), r"linked ?in"),
+    _Slot("github", (), r"^git ?hub( url)?$"),
+    _Slot("portfolio", ("url",), r"^(portfolio|website|web site|personal url)$"),
+    _Slot("full_name", ("name",), r"^(full )?name$"),
+    _Slot("location", (), r"^location$"),
+    _Slot("address", ("address-line1", "street-address"), r"^(street|address( ?line)? ?1)$"),
+    _Slot("address_line2", ("address-line2",), r"^address( ?line)? ?2$"),
+    _Slot("city", ("address-level2",), r"^(city|town)$"),
+    _Slot("state", ("address-level1",), r"^(state|province|region)$"),
+    _Slot("country", ("country", "country-name"), r"^country( name)?$"),
+    _Slot("zip", ("postal-code",), r"^(zip|zip code|postal code|postcode|post code)$"),
+    _Slot("salary", (), r"salary|compensation"),
+    _Slot("years_experience", (), r"years? (of )?experience|yoe"),
+    _Slot("company", ("organization",), r"^(current )?(company|employer)$"),
+    _Slot("title", ("organization-title",), r"^(job|current) title$"),
+    _Slot("school", (), r"^(school|university|college)$"),
+    _Slot("degree", (), r"^degree$"),
+    _Slot("field_of_study", (), r"^(major|field of study)$"),
+    _Slot("graduation_year", (), r"^grad(uation)? ?(year|date)$"),
+    _Slot("skills", (), r"^skills$"),
+    _Slot("cover_letter", (), r"^cover ?letter$"),
+    _Slot("gender", ("sex",), r"^(gender|sex)$"),
 )
 
 _CONSENT = re.compile(
     r"\b(i (have read|agree|consent|certify|acknowledge|confirm|understand)|agree to|terms|privacy "
     r"(policy|notice)|accurate|true and complete)\b"
 )
-_EEO = re.compile(
-    r"\b(gender|sex|race|ethnicity|hispanic|latino|veteran|disability|disabled|pronouns|"
-    r"sexual orientation|transgender)\b"
-)
 _DECLINE = re.compile(
     r"\b(decline|prefer not|dont wish|do not wish|not wish to|choose not|rather not|not to "
-    r"(answer|disclose|say|self identify))\b"
+    r"(answer|disclose|say|self identify)|dont want to (answer|say|disclose)|"
+    r"do not want to (answer|say|disclose))\b"
+)
+#: Options that are no side of a yes / no question.
+_NEITHER = re.compile(r"\b(not applicable|n a|other|none|unsure|not sure|dont know|maybe)\b")
+_NEGATED = re.compile(
+    r"\b(not|no|dont|do not|doesnt|does not|wont|will not|am not|havent|have not|never|"
+    r"neither|nor|non|im not|isnt|arent)\b"
 )
 
 _YES = frozenset({"yes", "y", "true", "1", "on", "i am", "i do", "i will", "agree", "i agree"})
@@ -382,6 +434,20 @@ def yes_no(value: Any) -> bool | None:
     if text in _NO:
         return False
     return None
+
+
+def leading_yes_no(value: Any) -> bool | None:
+    """Like :func:`yes_no`, also for "Yes, I am authorized" / "No - I will not need it"."""
+    answer = yes_no(value)
+    if answer is not None:
+        return answer
+    match = re.match(
+        r"\s*(yes|no)\b(?!\s+(preference|opinion|answer|response|thanks|comment))",
+        str(value).lower(),
+    )
+    if match is None:
+        return None
+    return match.group(1) == "yes"
 
 
 US_STATES = {
@@ -438,12 +504,42 @@ US_STATES = {
     "WY": "Wyoming",
 }
 #: Names of one country that must compare equal.
-_COUNTRY_SYNONYMS = (
-    {"us", "usa", "united states", "united states of america", "u s", "u s a", "america"},
-    {"uk", "united kingdom", "great britain", "gb", "england"},
-    {"de", "germany", "deutschland"},
-    {"ca", "canada"},
+#: Values that mean the same on an option list ("Mobile" / "Cell", "Female" / "Woman").
+_VALUE_SYNONYMS = (
+    frozenset(
+        {"mobile", "cell", "cellphone", "cell phone", "mobile phone", "cellular", "mobile cell"}
+    ),
+    frozenset({"female", "woman", "women", "f"}),
+    frozenset({"male", "man", "men", "m"}),
+    frozenset({"non binary", "nonbinary"}),
+    frozenset(
+        {
+            "immediately",
+            "immediate",
+            "asap",
+            "as soon as possible",
+            "right away",
+            "now",
+            "available immediately",
+        }
+    ),
 )
+#: ISO codes that are also US state codes stay out of country aliases ("IN" is Indiana),
+#: except the ones that always were country aliases here.
+_CODE_ALIASES = {c.code.lower() for c in COUNTRIES if c.code not in US_STATES} | {"de", "ca"}
+
+
+def _country_names(c: Any) -> set[str]:
+    names = {normalise(c.name), *c.aliases}
+    if c.code.lower() in _CODE_ALIASES:
+        names.add(c.code.lower())
+    if c.code == "GB":
+        names.add("gb")
+    return names
+
+
+_COUNTRY_SYNONYMS = tuple(frozenset(_country_names(c)) for c in COUNTRIES)
+_DIAL = re.compile(r"\+\s*(\d{1,4})\b")
 _DEGREE_LEVELS = (
     ("doctorate", r"\b(phd|ph d|doctor(ate|al)?|dphil|md|jd)\b"),
     ("master", r"\b(master|masters|msc|ms|ma|mba|meng|m s|m a)\b"),
@@ -461,11 +557,19 @@ def degree_level(text: str) -> str | None:
     return None
 
 
+def _strip_dial(text: str) -> str:
+    """ "United States (+1)" -> "United States"."""
+    return " ".join(_DIAL.sub(" ", text).replace("(", " ").replace(")", " ").split())
+
+
 def _aliases(text: str) -> set[str]:
     norm = normalise(text)
     names = {norm}
-    for group in _COUNTRY_SYNONYMS:
-        if norm in group:
+    bare = normalise(_strip_dial(text))
+    if bare:
+        names.add(bare)
+    for group in (*_COUNTRY_SYNONYMS, *_VALUE_SYNONYMS):
+        if norm in group or bare in group:
             names |= group
     upper = text.strip().upper()
     if upper in US_STATES:
@@ -474,6 +578,32 @@ def _aliases(text: str) -> set[str]:
         if norm == normalise(name):
             names.add(code.lower())
     return names
+
+
+#: Immigration statuses as option lists name them, most specific first.
+_VISA_CATEGORIES = (
+    ("h1b", r"\bh ?1 ?b\b"),
+    ("opt", r"\b(stem )?opt\b|\bcpt\b"),
+    ("f1", r"\bf ?1\b"),
+    ("j1", r"\bj ?1\b"),
+    ("l1", r"\bl ?1\b"),
+    ("o1", r"\bo ?1\b"),
+    ("tn", r"\btn\b"),
+    ("e3", r"\be ?3\b"),
+    ("ead", r"\bead\b|\bemployment authori[sz]ation (document|card)\b"),
+    ("permanent_resident", r"\bgreen ?card\b|\bpermanent resident\b|\blpr\b"),
+    ("citizen", r"\bcitizen\b"),
+)
+
+
+def visa_category(text: str) -> str | None:
+    norm = normalise(text)
+    if re.search(r"\bnon( \w+){0,2} citizen|\bnot a( \w+){0,2} citizen", norm):
+        return "non_citizen"
+    for name, pattern in _VISA_CATEGORIES:
+        if re.search(pattern, norm):
+            return name
+    return None
 
 
 def _number_in_range(number: float, text: str) -> bool | None:
@@ -497,6 +627,53 @@ def _number_in_range(number: float, text: str) -> bool | None:
     return number == nums[0]
 
 
+def _unique(found: list[dict[str, Any]]) -> dict[str, Any] | None:
+    return found[0] if len(found) == 1 else None
+
+
+def _by_polarity(want: bool, texts: list[tuple[dict[str, Any], str, str]]) -> dict[str, Any] | None:
+    """The option that says yes (or no): "Yes, I am authorized", or of exactly two options
+    the one that negates ("I am not a protected veteran") or the one that does not."""
+    led = [o for o, text, _ in texts if leading_yes_no(o.get("text", "")) is want]
+    if led:
+        return _unique(led)
+    sides = [
+        (o, text) for o, text, _ in texts if not _DECLINE.search(text) and not _NEITHER.search(text)
+    ]
+    if len(sides) != 2:
+        return None
+    negated = [o for o, text in sides if _NEGATED.search(text)]
+    plain = [o for o, text in sides if not _NEGATED.search(text)]
+    if len(negated) != 1 or len(plain) != 1:
+        return None
+    return plain[0] if want else negated[0]
+
+
+def _by_dial_code(
+    answer: str, options: Sequence[dict[str, Any]]
+) -> tuple[bool, dict[str, Any] | None]:
+    """For phone country codes: (whether this applies, the option with the answer's "+N",
+    and its country when several options share it, as "+1" does)."""
+    wanted = _DIAL.search(answer)
+    coded = [(o, _DIAL.search(f"{o.get('text', '')} {o.get('value', '')}")) for o in options]
+    if wanted is None or not any(m for _, m in coded):
+        return False, None
+    same = [o for o, m in coded if m and m.group(1) == wanted.group(1)]
+    if len(same) <= 1:
+        return True, _unique(same)
+    country = country_of(normalise(_strip_dial(answer)))
+    if country is None:
+        return True, None
+    return True, _unique(
+        [
+            o
+            for o in same
+            if country_of(normalise(_strip_dial(str(o.get("text", ""))))) is country
+            or normalise(str(o.get("value", ""))) == country.code.lower()
+        ]
+    )
+
+
 def choose_option(answer: Any, options: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
     """The option of a choice field that means ``answer``, or None when none clearly does."""
     if not options:
@@ -506,20 +683,29 @@ def choose_option(answer: Any, options: Sequence[dict[str, Any]]) -> dict[str, A
     ]
     wanted = str(answer)
     names = _aliases(wanted)
-    # 1. the same words (or a known synonym: US / United States, CA / California)
+    # 1. the same words (or a known synonym: US / United States, CA / California, Cell / Mobile)
     for option, text, value in texts:
         if text in names or (value and value in names):
             return option
-    for option, text, _ in texts:
-        if _aliases(text) & names:
+    for option, _, _ in texts:
+        if _aliases(str(option.get("text", ""))) & names:
             return option
-    # 2. yes / no
-    yn = yes_no(answer)
+    # 2. "decline to answer" in the page's words
+    if _DECLINE.search(normalise(wanted)):
+        return _unique([o for o, text, _ in texts if _DECLINE.search(text)])
+    # 3. yes / no, also "Yes, I am authorized" / "No, I will not require sponsorship"
+    yn = leading_yes_no(answer)
     if yn is not None:
         for option, text, value in texts:
             if yes_no(text) is yn or (not text and yes_no(value) is yn):
                 return option
-    # 3. a number inside a range ("7" -> "6-10")
+        if not re.fullmatch(r"\s*\d+\s*", wanted):  # "1" may be a number of years
+            return _by_polarity(yn, texts)
+    # 4. a phone country code ("United States (+1)" -> "+1", "US +1", "United States (+1)")
+    applies, by_dial = _by_dial_code(wanted, options)
+    if applies:
+        return by_dial
+    # 5. a number inside a range ("7" -> "6-10")
     try:
         number = float(wanted.strip())
     except ValueError:
@@ -528,19 +714,23 @@ def choose_option(answer: Any, options: Sequence[dict[str, Any]]) -> dict[str, A
         inside = [o for o, text, _ in texts if _number_in_range(number, str(o.get("text", "")))]
         if len(inside) == 1:
             return inside[0]
-    # 4. the same degree level ("Bachelor of Science" -> "Bachelor's degree")
+    # 6. the same degree level ("Bachelor of Science" -> "Bachelor's degree")
     level = degree_level(wanted)
     if level is not None:
         same = [o for o, text, _ in texts if degree_level(text) == level]
         if len(same) == 1:
             return same[0]
-    # 5. one option contains the answer as whole words ("United States" in "United States of America")
+    # 7. the same immigration status ("Green card holder" -> "Permanent Resident")
+    status = visa_category(wanted)
+    if status is not None and any(visa_category(text) for _, text, _ in texts):
+        return _unique([o for o, text, _ in texts if visa_category(text) == status])
+    # 8. one option contains the answer as whole words ("United States" in "United States of America")
     wanted_norm = normalise(wanted)
     if len(wanted_norm) >= 3:
         contains = [o for o, text, _ in texts if re.search(rf"\b{re.escape(wanted_norm)}\b", text)]
         if len(contains) == 1:
             return contains[0]
-    # 6. similar wording, clearly better than the runner-up
+    # 9. similar wording, clearly better than the runner-up
     scored = sorted(
         ((similarity(wanted, str(o.get("text", ""))), i) for i, (o, _, _) in enumerate(texts)),
         reverse=True,
@@ -553,12 +743,41 @@ def choose_option(answer: Any, options: Sequence[dict[str, Any]]) -> dict[str, A
 
 def parse_date(value: Any) -> dt.date | None:
     text = str(value).strip()
-    for fmt in ("%Y-%m-%d", "%m/%d/%Y", "%Y/%m/%d", "%d %B %Y", "%B %d, %Y"):
+    for fmt in (
+        "%Y-%m-%d",
+        "%m/%d/%Y",
+        "%Y/%m/%d",
+        "%d %B %Y",
+        "%B %d, %Y",
+        "%B %d %Y",
+        "%d %b %Y",
+        "%b %d, %Y",
+    ):
         try:
             return dt.datetime.strptime(text, fmt).date()
         except ValueError:
             continue
     return None
+
+
+_UNITS = {"day": 1, "week": 7, "month": 30}
+
+
+def relative_date(value: Any, today: dt.date) -> dt.date | None:
+    """The date "Immediately", "2 weeks", "in 1 month", "30 days" mean, counted from today."""
+    norm = normalise(str(value))
+    if norm in _VALUE_SYNONYMS[-1]:
+        return today
+    match = re.fullmatch(
+        r"(in |within |after )?(\d{1,3}|one|two|three|four|six) (day|week|month)s?"
+        r"( notice)?( from (now|today|offer))?",
+        norm,
+    )
+    if match is None:
+        return None
+    words = {"one": 1, "two": 2, "three": 3, "four": 4, "six": 6}
+    count = int(words.get(match.group(2), match.group(2)))
+    return today + dt.timedelta(days=count * _UNITS[match.group(3)])
 
 
 def format_date(date: dt.date, hint: str) -> list[str]:
@@ -595,8 +814,263 @@ def phone_variants(phone: str) -> list[str]:
     return seen
 
 
+# -- work eligibility: what the profile's work_authorization says plainly ---------------
+
+
+@dataclass
+class WorkStatus:
+    """What a ``work_authorization`` text says, as far as it says it plainly.
+
+    "US Citizen", "Green card holder", "H-1B, will need sponsorship", "F-1 OPT",
+    "Authorized to work in the UK", "Not authorized", "Yes". ``None`` everywhere it
+    does not say.
+    """
+
+    kind: str | None = None  # a visa_category: citizen, permanent_resident, h1b, opt...
+    #: ISO codes of the countries the status is for.
+    countries: set[str] = field(default_factory=set)
+    authorized: bool | None = None
+    sponsor_now: bool | None = None
+    sponsor_future: bool | None = None
+
+
+#: kind -> (authorized, needs sponsorship now, needs it in the future)
+_STATUS_FACTS: dict[str, tuple[bool | None, bool | None, bool | None]] = {
+    "citizen": (True, False, False),
+    "permanent_resident": (True, False, False),
+    "h1b": (True, True, True),  # changing employer means a new petition
+    "opt": (True, False, True),  # OPT ends; staying on needs a visa
+    "f1": (None, None, True),
+    "j1": (None, None, None),
+    "l1": (True, None, None),
+    "o1": (True, None, None),
+    "tn": (True, None, None),
+    "e3": (True, None, None),
+    "ead": (True, None, None),
+}
+#: Statuses that exist only in the United States.
+_US_ONLY = frozenset({"h1b", "opt", "f1", "j1", "l1", "o1", "tn", "e3", "ead"})
+_NO_SPONSOR = re.compile(
+    r"\b(no|not|without|never|dont|doesnt|wont)( \w+){0,3} sponsor\w*|"
+    r"\bsponsorship (is )?not (required|needed)\b"
+)
+_NEEDS_SPONSOR = re.compile(r"\b(requires?|requiring|needs?|needing)( \w+){0,3} sponsor\w*")
+_NOT_AUTHORIZED = re.compile(
+    r"\b(not|un) ?(authori[sz]ed|eligible|permitted)\b|"
+    r"\bno (work |valid )?(authori[sz]ation|permit|visa|right to work)\b"
+)
+_AUTHORIZED = re.compile(
+    r"\b(authori[sz]ed|eligible|permitted|entitled|right to work|work permit|work visa|"
+    r"visa holder)\b"
+)
+_FUTURE = re.compile(r"\b(future|eventually|at any (point|time)|later|ever|going forward)\b")
+
+
+def work_status(text: str | None, home: str | None = None) -> WorkStatus:
+    """Read a work_authorization text; ``home`` is the ISO code of the applicant's country."""
+    status = WorkStatus()
+    if not text or not str(text).strip():
+        return status
+    norm = normalise(str(text))
+    named = countries_in(norm)
+    yn = yes_no(norm)
+    if yn is not None:
+        status.authorized = yn
+        status.countries = {home} if home else set()
+        return status
+    kind = visa_category(norm)
+    if kind == "non_citizen":
+        kind = None
+    if kind is None and re.search(
+        r"\bpr\b|\bindefinite leave to remain\b|\bsettled status\b", norm
+    ):
+        kind = "permanent_resident"
+    status.kind = kind
+    if kind in _STATUS_FACTS:
+        status.authorized, status.sponsor_now, status.sponsor_future = _STATUS_FACTS[kind]
+    if _NO_SPONSOR.search(norm):
+        status.sponsor_now = status.sponsor_future = False
+    elif _NEEDS_SPONSOR.search(norm):
+        status.sponsor_future = True
+        status.sponsor_now = None if _FUTURE.search(norm) and "now" not in norm else True
+    if _NOT_AUTHORIZED.search(norm):
+        status.authorized = False
+    elif status.authorized is None and _AUTHORIZED.search(norm):
+        status.authorized = True
+    if named:
+        status.countries = named
+    elif kind in _US_ONLY or re.search(r"\bgreen ?card\b", norm):
+        status.countries = {"US"}
+    elif home:
+        status.countries = {home}
+    return status
+
+
+def _home_country(profile: Profile) -> str | None:
+    country = country_of(normalise(profile.location.country or ""))
+    return country.code if country else None
+
+
+def _company_core(name: str) -> str:
+    words = [
+        w
+        for w in normalise(name).split()
+        if w
+        not in {
+            "inc",
+            "llc",
+            "ltd",
+            "limited",
+            "corp",
+            "corporation",
+            "co",
+            "company",
+            "gmbh",
+            "plc",
+            "ag",
+            "sa",
+            "bv",
+            "the",
+            "incorporated",
+            "l l c",
+        }
+    ]
+    return " ".join(words)
+
+
+def _same_company(a: str, b: str) -> bool | None:
+    """True: the same employer; False: plainly not; None: one name inside the other
+    ("Meta" / "Meta Platforms", "Apple" / "Apple Leisure Group"), which cannot be told."""
+    x, y = _company_core(a), _company_core(b)
+    if not x or not y:
+        return None
+    if x == y:
+        return True
+    short, long = sorted((x, y), key=len)
+    if re.search(rf"(?<![a-z0-9]){re.escape(short)}(?![a-z0-9])", long):
+        return None
+    return False
+
+
+def _age_on(born: dt.date, today: dt.date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def _looks_like_date_field(f: FieldInfo) -> bool:
+    hint = (f.placeholder + " " + f.question).lower()
+    return bool(re.search(r"\b(mm|dd|yyyy)\b|date", hint))
+
+
+_YES_NO_QUESTION = re.compile(
+    r"^(are|is|do|does|have|has|will|would|can|could|did|were|was|should|may)\b"
+)
+
+
+def _asks_yes_no(f: FieldInfo, question: str) -> bool:
+    """Whether ``f`` wants a yes / no (by its options, its kind, or its wording)."""
+    if f.kind in ("checkbox", "switch"):
+        return True
+    options = [
+        str(o.get("text", ""))
+        for o in f.real_options
+        if not _DECLINE.search(normalise(str(o.get("text", ""))))
+    ]
+    if options:
+        return all(leading_yes_no(o) is not None for o in options)
+    return bool(_YES_NO_QUESTION.search(question))
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    return text or None
+
+
+# -- the answer book ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _QaKey:
+    key: str
+    norm: str
+    intent: str | None
+    value: Any
+    content: int  # how many content words, for "contains" matches
+    words: tuple[str, ...]  # the content words less fillers, for same-words matches
+    countries: frozenset[str]
+
+
+#: Words a rewording adds or drops without changing the question.
+_FILLER = frozenset(
+    "valid currently please kindly any ever also indicate specify provide enter select "
+    "confirm tell share".split()
+)
+
+
+def _content_words(norm: str) -> tuple[str, ...]:
+    return tuple(t for t in _tokens(norm) if t not in _FILLER)
+
+
+def _same_words(a: Sequence[str], b: Sequence[str]) -> bool:
+    return all(any(_same_word(x, y) for y in b) for x in a) and all(
+        any(_same_word(x, y) for x in a) for y in b
+    )
+
+
+_TEXT_KINDS = ("text", "textarea")
+#: "Do you have a LinkedIn profile? Please share it": a link is the answer.
+_LINKS = frozenset({"linkedin", "github", "portfolio"})
+_EEO_FIELDS = {
+    "gender": "gender",
+    "race": "race",
+    "hispanic_latino": "hispanic_latino",
+    "veteran": "veteran_status",
+    "disability": "disability_status",
+    "sexual_orientation": "sexual_orientation",
+    "transgender": "transgender",
+}
+_DEGREE_RANK = {"high_school": 1, "associate": 2, "bachelor": 3, "master": 4, "doctorate": 5}
+
+
+def _contains(short: str, long: str) -> bool:
+    return bool(re.search(rf"(?<![a-z0-9]){re.escape(short)}(?![a-z0-9])", long))
+
+
+#: Words a phrase may meet at its edges and still be a whole phrase.
+_EDGE = (
+    _STOP
+    | _FILLER
+    | frozenset("many much long often describe explain list briefly total overall have".split())
+)
+_CLAUSE = re.compile(r"[,.;:?!()\[\]|/]+")
+
+
+def _phrase_in(phrase: str, clause: str) -> bool:
+    """``phrase`` is a whole phrase of ``clause``: not part of a longer noun phrase.
+
+    "Experience with AWS" is in "Do you have experience with AWS in production?" but not
+    in "...experience with AWS Lambda?"; "Driver's license" is not in "Commercial
+    driver's license".
+    """
+    for match in re.finditer(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", clause):
+        before, after = clause[: match.start()].split(), clause[match.end() :].split()
+        if (not before or before[-1] in _EDGE) and (not after or after[0] in _EDGE):
+            return True
+    return False
+
+
 class AnswerBook:
-    """Answers for one applicant: their own answers first, then the profile."""
+    """Answers for one applicant: their own answers first, then the profile.
+
+    ``employer`` is the company the application is for (lets "Have you worked for Acme
+    before?" be answered from the work history); ``today`` fixes the date "Immediately"
+    or "2 weeks" mean, and the applicant's age.
+    """
 
     def __init__(
         self,
@@ -605,42 +1079,125 @@ class AnswerBook:
         *,
         accept_required_consents: bool = True,
         decline_required_eeo: bool = True,
+        employer: str | None = None,
+        today: dt.date | None = None,
     ) -> None:
         self.profile = profile
         self.qa = {k: v for k, v in (qa_answers or {}).items() if v is not None and str(v).strip()}
         self.accept_required_consents = accept_required_consents
         self.decline_required_eeo = decline_required_eeo
+        #: Answers given from outside the book (a model's, source "model:<alias>"), by
+        #: the form engine's field key. The engine tries them before :meth:`answer_for`;
+        #: they live here so a browser recovery does not ask again.
+        self.supplied: dict[Any, Answer] = {}
+        self.employer = employer.strip() if employer and employer.strip() else None
+        self.today = today or dt.date.today()
+        core = _company_core(self.employer or "")
+        self._employer = core if len(core) >= 3 else ""
+        self._keys: list[_QaKey] = []
+        for key, value in self.qa.items():
+            norm = self.normalise_question(key)
+            self._keys.append(
+                _QaKey(
+                    key,
+                    norm,
+                    intent_of(norm),
+                    value,
+                    len(_tokens(norm)),
+                    _content_words(norm),
+                    frozenset(countries_in(norm)),
+                )
+            )
+
+    # -- wording -----------------------------------------------------------------------
+
+    def normalise_question(self, text: str) -> str:
+        """:func:`normalise`, with the employer's name read as "this company"."""
+        norm = normalise(text)
+        if self._employer:
+            norm = re.sub(
+                rf"(?<![a-z0-9]){re.escape(self._employer)}s?(?![a-z0-9])", "this company", norm
+            )
+        return norm
+
+    def intent(self, question: str) -> str | None:
+        """The intent (``questions_table``) of a question, or None."""
+        return intent_of(self.normalise_question(question))
 
     # -- the user's own answers ------------------------------------------------------
 
     def match_question(self, question: str) -> tuple[str, Any] | None:
-        """The (question, answer) of ``qa_answers`` that asks ``question``, if any clearly does."""
-        if not question or not self.qa:
+        """The (question, answer) of ``qa_answers`` that asks ``question``, if one clearly does.
+
+        In order: the same words; the same intent (``questions_table``: "When can you
+        start?" and "Earliest start date"); one wording containing the other ("Salary
+        expectations" in "What are your salary expectations for this role (USD)?"); the
+        same content words. A key whose intent is known answers only questions of that
+        intent; a key naming another country than the question does not answer it.
+        Several keys that fit equally well but say different things: no answer.
+        """
+        if not question or not self._keys:
             return None
-        scored = sorted(((similarity(question, q), q) for q in self.qa), reverse=True)
-        best_score, best = scored[0]
-        if best_score < MATCH_THRESHOLD:
+        norm = self.normalise_question(question)
+        if not norm:
             return None
-        return best, self.qa[best]
+        same = [k for k in self._keys if k.norm == norm]
+        if same:
+            return self._agreed(same)
+        # "...work in Canada?" is not answered by "...work in the US?".
+        named = countries_in(norm)
+        keys = [k for k in self._keys if not (named and k.countries and k.countries != named)]
+        intent = intent_of(norm)
+        if intent is not None:
+            same = [k for k in keys if k.intent == intent]
+            if same:
+                return self._agreed(same)
+        pool = [k for k in keys if k.intent is None]
+        content = len(_tokens(norm))
+        clauses = [self.normalise_question(c) for c in _CLAUSE.split(question)]
+        inside = []
+        for k in pool:
+            if k.content >= 2 and any(_phrase_in(k.norm, c) for c in clauses):
+                inside.append((k.content, k))
+            elif content >= 2 and 2 * content >= k.content and _contains(norm, k.norm):
+                # A short question inside a long key only when it is most of the key:
+                # "Describe your experience" is not "Describe your experience leading...".
+                inside.append((content, k))
+        if inside:
+            best = max(n for n, _ in inside)
+            return self._agreed([k for n, k in inside if n == best])
+        # The same content words in another order or form ("Do you have a valid driver's
+        # license?" / "Driver's license: do you have one?"); one word apart is too far:
+        # "...experience with AWS?" does not answer "...experience with Azure?".
+        words = _content_words(norm)
+        return self._agreed([k for k in pool if words and _same_words(words, k.words)])
+
+    @staticmethod
+    def _agreed(keys: list[_QaKey]) -> tuple[str, Any] | None:
+        """The answer several matching keys give, if they all give the same one."""
+        if len({normalise(str(k.value)) for k in keys}) != 1:
+            return None
+        return keys[0].key, keys[0].value
 
     # -- the profile -------------------------------------------------------------------
 
     def slot_of(self, f: FieldInfo) -> str | None:
-        """Which profile value ``f`` asks for, judged by autocomplete, then wording, then name."""
+        """What ``f`` asks for: by autocomplete, then its wording, then its input type and name."""
         tokens = f.autocomplete.split()
         for slot in _SLOTS:
             if any(t in slot.autocomplete for t in tokens):
                 return slot.name
-        if f.input_type == "email":
-            return "email"
-        if f.input_type == "tel":
-            return "phone"
+        intent = self.intent(f.question)
+        if intent is not None:
+            return intent
         question = normalise(f.question)
-        for slot in _SLOTS:
-            if slot.label and re.search(slot.label, question):
-                if slot.exclude and re.search(slot.exclude, question):
-                    continue
-                return slot.name
+        someone_else = re.search(
+            r"\b(manager|reference|referr\w*|emergency|supervisor)\b", question
+        )
+        if f.input_type == "email" and not someone_else:
+            return "email"
+        if f.input_type == "tel" and not someone_else:
+            return "phone"
         words = f.name_words
         for slot in _SLOTS:
             if slot.field_name and words and re.search(slot.field_name, words):
@@ -648,6 +1205,7 @@ class AnswerBook:
         return None
 
     def profile_value(self, slot: str) -> Any:
+        """The profile's own value for ``slot``, when it has one as is."""
         p = self.profile
         loc = p.location
         edu = p.education[0] if p.education else Education()
@@ -655,18 +1213,19 @@ class AnswerBook:
         if slot == "location":
             parts = [x for x in (loc.city, loc.state) if x]
             return ", ".join(parts) or None
-        if slot == "work_authorization":
-            return _work_authorised(p.work_authorization)
-        if slot == "sponsorship":
-            return _needs_sponsorship(p.work_authorization)
         values: dict[str, Any] = {
             "first_name": p.first_name,
             "last_name": p.last_name,
             "full_name": f"{p.first_name} {p.last_name}".strip(),
+            "preferred_name": p.preferred_name,
+            "middle_name": p.middle_name,
             "email": p.email,
             "phone": p.phone,
             "linkedin": p.linkedin_url,
+            "github": p.github_url,
             "portfolio": p.portfolio_url,
+            "address": loc.address or p.address,
+            "address_line2": loc.address_line2,
             "city": loc.city,
             "state": loc.state,
             "country": loc.country,
@@ -680,12 +1239,238 @@ class AnswerBook:
             "field_of_study": edu.field_of_study,
             "graduation_year": edu.graduation_year or (edu.end_date or "")[:4] or None,
             "skills": ", ".join(p.skills) if p.skills else None,
+            "languages": ", ".join(p.languages) if p.languages else None,
             "cover_letter": p.cover_letter,
+            "pronouns": p.pronouns,
+            "notice_period": p.notice_period,
         }
         value = values.get(slot)
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         return None if value is None or value == "" else value
+
+    def profile_answer(self, slot: str, f: FieldInfo) -> Answer | None:
+        """The profile's answer to ``f``, which asks for ``slot``: as is, or derived."""
+        derive = getattr(self, f"_derive_{slot}", None)
+        if derive is not None:
+            answer: Answer | None = derive(f)
+            return answer
+        value = self.profile_value(slot)
+        if value is None:
+            return None
+        if slot not in _LINKS and yes_no(value) is None and _asks_yes_no(f, normalise(f.question)):
+            # "Do you have a Bachelor's degree in CS?" is not asking which degree.
+            return None
+        return self._shape(f, value, f"profile:{slot}", slot)
+
+    # -- derived answers ----------------------------------------------------------------
+
+    def _status(self) -> WorkStatus:
+        return work_status(self.profile.work_authorization, _home_country(self.profile))
+
+    def _status_fits(self, status: WorkStatus, question: str) -> bool:
+        """A question that names countries is answered only for a status in all of them."""
+        named = countries_in(question)
+        return not named or (bool(status.countries) and named <= status.countries)
+
+    @staticmethod
+    def _yes_no(value: bool | None, source: str) -> Answer | None:
+        return None if value is None else Answer("Yes" if value else "No", source)
+
+    def _derive_work_authorization(self, f: FieldInfo) -> Answer | None:
+        status, question = self._status(), self.normalise_question(f.question)
+        if not self._status_fits(status, question):
+            return None
+        authorized = status.authorized
+        if authorized and re.search(r"\bany (us |u s )?employer\b", question):
+            # H-1B, L-1, TN, O-1, E-3 tie the applicant to one employer.
+            if status.kind in ("h1b", "l1", "tn", "o1", "e3"):
+                authorized = False
+            elif status.kind not in ("citizen", "permanent_resident", "opt", "ead"):
+                authorized = None
+        return self._yes_no(authorized, "profile:work_authorization")
+
+    def _sponsorship(self, status: WorkStatus, question: str) -> bool | None:
+        if _FUTURE.search(question):
+            if status.sponsor_now or status.sponsor_future:
+                return True
+            if status.sponsor_now is False and status.sponsor_future is False:
+                return False
+            return None
+        if status.sponsor_now is not None and status.sponsor_now == status.sponsor_future:
+            return status.sponsor_now
+        return None
+
+    def _derive_sponsorship(self, f: FieldInfo) -> Answer | None:
+        status, question = self._status(), self.normalise_question(f.question)
+        if not self._status_fits(status, question):
+            return None
+        return self._yes_no(self._sponsorship(status, question), "profile:sponsorship")
+
+    def _derive_authorized_without_sponsorship(self, f: FieldInfo) -> Answer | None:
+        status, question = self._status(), self.normalise_question(f.question)
+        if not self._status_fits(status, question) or status.authorized is None:
+            return None
+        needs = self._sponsorship(status, question)
+        if status.authorized is False or needs is True:
+            value: bool | None = False
+        elif needs is False:
+            value = True
+        else:
+            value = None
+        return self._yes_no(value, "derived:authorized_without_sponsorship")
+
+    def _citizen_of(self, status: WorkStatus) -> set[str]:
+        explicit = normalise(self.profile.citizenship or "")
+        if explicit:
+            country = country_of(explicit)
+            return {country.code} if country else countries_in(explicit)
+        return set(status.countries) if status.kind == "citizen" else set()
+
+    def _derive_citizenship(self, f: FieldInfo) -> Answer | None:
+        status, question = self._status(), self.normalise_question(f.question)
+        citizen_of = self._citizen_of(status)
+        if _asks_yes_no(f, question):
+            named = countries_in(question)
+            if len(named) != 1:
+                return None
+            if named <= citizen_of:
+                return Answer("Yes", "derived:citizenship")
+            if (
+                re.search(r"\b(permanent resident|green card|lawful)\b", question)
+                and status.kind == "permanent_resident"
+                and named <= status.countries
+            ):
+                return Answer("Yes", "derived:citizenship")
+            noncitizen = status.kind in _STATUS_FACTS and status.kind != "citizen"
+            if noncitizen and named <= status.countries and not citizen_of:
+                return Answer("No", "derived:citizenship")
+            return None
+        if re.search(r"\bstatus\b", question):
+            return self._derive_visa_status(f)
+        if len(citizen_of) == 1:
+            return Answer(COUNTRY_BY_CODE[next(iter(citizen_of))].name, "derived:citizenship")
+        return None
+
+    _VISA_LABELS: ClassVar[dict[str, str]] = {
+        "citizen": "Citizen",
+        "permanent_resident": "Permanent Resident",
+        "h1b": "H-1B",
+        "opt": "F-1 OPT",
+        "f1": "F-1",
+        "j1": "J-1",
+        "l1": "L-1",
+        "o1": "O-1",
+        "tn": "TN",
+        "e3": "E-3",
+        "ead": "EAD",
+    }
+
+    def _derive_visa_status(self, f: FieldInfo) -> Answer | None:
+        text = (self.profile.work_authorization or "").strip()
+        status = self._status()
+        if not text or status.kind is None:
+            return None
+        if f.kind in _TEXT_KINDS:
+            return Answer(text, "profile:work_authorization")
+        return Answer(self._VISA_LABELS[status.kind], "derived:visa_status")
+
+    def _derive_minimum_age(self, f: FieldInfo) -> Answer | None:
+        question = normalise(f.question)
+        words = {"sixteen": 16, "eighteen": 18, "twenty one": 21}
+        found = re.search(r"\b(16|18|21|sixteen|eighteen|twenty one)\b", question)
+        threshold = 18 if found is None else int(words.get(found.group(1), found.group(1)))
+        born = parse_date(self.profile.date_of_birth) if self.profile.date_of_birth else None
+        if born is not None:
+            return self._yes_no(_age_on(born, self.today) >= threshold, "derived:age")
+        over_18 = self.profile.over_18
+        if over_18 is True and threshold <= 18:
+            return Answer("Yes", "derived:age")
+        if over_18 is False and threshold >= 18:
+            return Answer("No", "derived:age")
+        return None
+
+    def _derive_start_date(self, f: FieldInfo) -> Answer | None:
+        start = _as_text(self.profile.available_start_date)
+        if start is not None:
+            return self._shape(f, start, "profile:available_start_date", "start_date")
+        notice = _as_text(self.profile.notice_period)
+        if notice is None:
+            return None
+        return self._shape(f, notice, "derived:start_date_from_notice_period", "start_date")
+
+    def _derive_phone_type(self, f: FieldInfo) -> Answer | None:
+        if self.profile.phone_type:
+            return Answer(self.profile.phone_type, "profile:phone_type")
+        return Answer("Mobile", "derived:phone_type") if self.profile.phone else None
+
+    def _derive_phone_country_code(self, f: FieldInfo) -> Answer | None:
+        home = country_of(normalise(self.profile.location.country or ""))
+        dial = dial_code_of(self.profile.phone or "")
+        country = None
+        if dial is None and home is not None:
+            dial, country = home.dial, home
+        elif dial is not None:
+            if home is not None and home.dial == dial:
+                country = home
+            else:
+                sharing = [c for c in COUNTRIES if c.dial == dial]
+                country = sharing[0] if len(sharing) == 1 else None
+        if dial is None:
+            return None
+        named = f"{country.name} (+{dial})" if country else f"+{dial}"
+        if f.kind in _TEXT_KINDS:
+            return Answer(f"+{dial}", "derived:phone_country_code", [dial])
+        return Answer(named, "derived:phone_country_code", [f"+{dial}"])
+
+    def _employment_with_employer(self, f: FieldInfo) -> list[WorkHistory] | None:
+        """The work history entries at the employer this application is for; None when
+        that cannot be told."""
+        history = self.profile.work_history
+        if not history:
+            return []
+        if self.employer is None:
+            # The question may name a company the applicant worked for.
+            question = normalise(f.question)
+            named = [
+                h for h in history if h.company and _contains(_company_core(h.company), question)
+            ]
+            return named or None
+        same = [(h, _same_company(h.company or "", self.employer)) for h in history]
+        worked = [h for h, s in same if s is True]
+        if not worked and any(s is None for _, s in same):
+            return None  # "Meta" / "Meta Platforms": cannot be told
+        return worked
+
+    def _derive_previously_employed(self, f: FieldInfo) -> Answer | None:
+        worked = self._employment_with_employer(f)
+        if worked is None:
+            return None
+        return Answer("Yes" if worked else "No", "derived:previously_employed")
+
+    def _derive_current_employee(self, f: FieldInfo) -> Answer | None:
+        worked = self._employment_with_employer(f)
+        if worked is None:
+            return None
+        if any(h.current for h in worked):
+            return Answer("Yes", "derived:current_employee")
+        if all(h.end_date and h.current is not True for h in worked):
+            return Answer("No", "derived:current_employee")  # none, or all ended
+        return None  # no end date, but not said to be current either
+
+    def _derive_highest_education(self, f: FieldInfo) -> Answer | None:
+        degrees = [e.degree for e in self.profile.education if e.degree]
+        if not degrees:
+            return None
+        ranked = [(_DEGREE_RANK.get(degree_level(d) or "", 0), d) for d in degrees]
+        if len(ranked) > 1 and any(rank == 0 for rank, _ in ranked):
+            return None  # a degree we cannot place: which is highest is unknown
+        return Answer(max(ranked)[1], "derived:highest_education")
+
+    def _eeo_answer(self, intent: str) -> Answer | None:
+        name = _EEO_FIELDS.get(intent)
+        value = _as_text(getattr(self.profile.eeo, name)) if name else None
+        return Answer(value, f"profile:eeo.{name}") if value else None
 
     # -- the one entry point -----------------------------------------------------------
 
@@ -695,7 +1480,7 @@ class AnswerBook:
             return None  # the resume is placed by the engine, not answered
         matched = self.match_question(f.question)
         if matched is not None:
-            return self._shape(f, matched[1], f"qa:{matched[0]}")
+            return self._shape(f, matched[1], f"qa:{matched[0]}", self.intent(f.question))
         if f.kind == "checkbox_group" and normalise(f.question):
             chosen = self._skills_in(f.options)
             if chosen and re.search(
@@ -703,14 +1488,18 @@ class AnswerBook:
             ):
                 return Answer(chosen, "profile:skills")
         slot = self.slot_of(f)
-        if slot is not None:
-            value = self.profile_value(slot)
-            if value is not None:
-                return self._shape(f, value, f"profile:{slot}")
+        if slot in _EEO_FIELDS:
+            answer = self._eeo_answer(slot)
+            if answer is not None:
+                return answer
+        elif slot is not None:
+            answer = self.profile_answer(slot, f)
+            if answer is not None:
+                return answer
         if f.kind == "checkbox" and f.required and self.accept_required_consents:
             if _CONSENT.search(normalise(f.question)):
                 return Answer(True, "consent")
-        if f.required and self.decline_required_eeo and _EEO.search(normalise(f.question)):
+        if f.required and self.decline_required_eeo and slot in EEO_INTENTS:
             for option in f.real_options:
                 if _DECLINE.search(normalise(str(option.get("text", "")))):
                     return Answer(option.get("text", ""), "decline")
@@ -720,46 +1509,13 @@ class AnswerBook:
         skills = {normalise(s) for s in self.profile.skills}
         return [str(o.get("text")) for o in options if normalise(str(o.get("text", ""))) in skills]
 
-    def _shape(self, f: FieldInfo, value: Any, source: str) -> Answer:
+    def _shape(self, f: FieldInfo, value: Any, source: str, intent: str | None = None) -> Answer:
         answer = Answer(value, source)
         if source == "profile:phone" or f.input_type == "tel":
             answer.alternatives = phone_variants(str(value))[1:]
-        date = parse_date(value) if f.kind in ("date", "text") else None
-        if date is not None and (
-            f.kind == "date" or f.input_type == "date" or _looks_like_date_field(f)
-        ):
-            answer.date = date
+        date_like = f.kind == "date" or f.input_type == "date" or _looks_like_date_field(f)
+        if f.kind in ("date", "text") and date_like:
+            answer.date = parse_date(value)
+            if answer.date is None and intent == "start_date":
+                answer.date = relative_date(value, self.today)
         return answer
-
-
-def _looks_like_date_field(f: FieldInfo) -> bool:
-    hint = (f.placeholder + " " + f.question).lower()
-    return bool(re.search(r"\b(mm|dd|yyyy)\b|date", hint))
-
-
-def _work_authorised(text: str | None) -> str | None:
-    if not text:
-        return None
-    norm = normalise(text)
-    if yes_no(norm) is not None:
-        return "Yes" if yes_no(norm) else "No"
-    if re.search(r"\b(not authori[sz]ed|no work|unauthori[sz]ed)\b", norm):
-        return "No"
-    if re.search(
-        r"\b(citizen|permanent resident|green card|authori[sz]ed|eligible|ead|h ?1 ?b|visa|opt)\b",
-        norm,
-    ):
-        return "Yes"
-    return None
-
-
-def _needs_sponsorship(text: str | None) -> str | None:
-    """Only when the profile says so plainly: a wrong answer here costs someone the job."""
-    if not text:
-        return None
-    norm = normalise(text)
-    if re.search(r"\b(requires?|needs?|will need) (visa )?sponsorship\b|\bh ?1 ?b\b", norm):
-        return "Yes"
-    if re.search(r"\b(citizen|permanent resident|green card|no sponsorship)\b", norm):
-        return "No"
-    return None
