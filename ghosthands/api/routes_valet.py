@@ -114,6 +114,8 @@ async def valet_apply(call: Call[ValetApplyRequest, None]) -> Response:
         input_data["resume"] = _builtins(body.resume)
     if body.platform is not None:
         input_data["platform"] = body.platform
+    if body.execution_mode != "auto":
+        input_data["execution_mode"] = body.execution_mode
     company = body.company_name or body.metadata.get("company_name")
     if isinstance(company, str) and company.strip():
         input_data["company_name"] = company.strip()[:200]

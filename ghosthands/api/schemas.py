@@ -357,6 +357,11 @@ QaAnswers = Annotated[
 ]
 
 
+ExecutionMode = Literal[
+    "auto", "ai_only", "hybrid", "smart_apply", "agent_apply", "mastra", "review_before_submit"
+]
+
+
 class _ValetCommon(Struct, kw_only=True, forbid_unknown_fields=True):
     user_id: uuid.UUID
     target_url: HttpUrl
@@ -383,6 +388,9 @@ class ValetApplyRequest(_ValetCommon, kw_only=True, forbid_unknown_fields=True):
     task_description: Description = ""
     #: The employer, for "have you worked for us before?" (else ``metadata.company_name``).
     company_name: Text200 | None = None
+    #: The original service's modes, plus ``review_before_submit``: fill, then pause for a
+    #: person's approval (``/valet/resume`` continue submits, cancel does not).
+    execution_mode: ExecutionMode = "auto"
 
     def check(self) -> list[FieldError]:
         if self.resume is not None and len(self.resume.given()) != 1:

@@ -17,19 +17,30 @@ Blockers (captcha, bot check, login wall, 2FA) pause the job through
 A required field that nobody answered fails the job with ``missing_answer`` and the
 questions in its details, rather than pausing: a person's answer to a form question
 belongs in ``qa_answers`` (VALET can retry with it), and ``/valet/resume`` has no way to
-carry one.
+carry one. When the handler gives the flow a :class:`FieldAnswerer` (the job's model, see
+``ghosthands.browser.model_answers``), the open fields of a step are first put to it,
+once per step and all together; what it answers is filled like any other answer and
+listed in :attr:`ApplicationFlow.answers_from_model`.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import anyio
 
-from ghosthands.browser.answers import AnswerBook
+from ghosthands.browser.answers import Answer, AnswerBook, FieldInfo, parse_date
 from ghosthands.browser.blockers import Blocker, detect_blocker
-from ghosthands.browser.forms import Confirmation, FormEngine, ResumeFile
+from ghosthands.browser.forms import (
+    BeforeClick,
+    Confirmation,
+    FormEngine,
+    ResumeFile,
+    StepReport,
+)
 from ghosthands.jobs.contract import HandlerResult, JobContext, JobFailure
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.logs import get_logger
@@ -40,6 +51,37 @@ MAX_STEPS = 12
 MAX_FIX_ROUNDS = 3
 
 
+@dataclass(frozen=True)
+class OpenField:
+    """A field the form engine left open, as the flow hands it to a :class:`FieldAnswerer`."""
+
+    field: FieldInfo
+    #: The field's ``maxlength``, when it has one.
+    max_length: int | None = None
+
+
+class FieldAnswerer(Protocol):
+    """Answers for fields nothing in the profile or ``qa_answers`` answered (a model's).
+
+    :meth:`answer` is called at most once per form step, with every open field of the
+    step; it returns answers by position in ``fields``, already checked against each
+    field's options and constraints, written the way the field takes them (an option's
+    label, ``true``/``false``, text). A failure it raises (``budget_exceeded``, a model
+    error) ends the job before anything is submitted.
+    """
+
+    #: The model's name, for ``answers_from_model`` and the fields' ``source``.
+    model: str
+
+    async def answer(
+        self,
+        fields: Sequence[OpenField],
+        *,
+        context: str,
+        screenshot: Callable[[], Awaitable[bytes | None]],
+    ) -> dict[int, str]: ...
+
+
 class ApplicationFlow:
     def __init__(
         self,
@@ -48,8 +90,12 @@ class ApplicationFlow:
         *,
         resume: ResumeFile | None,
         submit: bool = True,
+        answerer: FieldAnswerer | None = None,
+        review_before_submit: bool = False,
     ) -> None:
         self.ctx = ctx
+        #: Pause for a person, with a screenshot of the filled form, before the final click.
+        self.review_before_submit = review_before_submit
         self.session = ctx.browser
         self.book = book
         self.resume = resume
@@ -60,6 +106,13 @@ class ApplicationFlow:
         self._new_credentials: tuple[str, str] | None = None
         self._login_pending = False
         self.steps = 0
+        self.answerer = answerer
+        #: Every answer the model gave that went into the form: question, answer, model.
+        self.answers_from_model: list[dict[str, str]] = []
+        #: Form steps whose open fields the model was already asked about.
+        self._model_steps: set[int] = set()
+        #: The model's answers as it gave them (an option's label, not its value).
+        self._model_text: dict[str, str] = {}
 
     # -- entry -----------------------------------------------------------------------
 
@@ -115,7 +168,7 @@ class ApplicationFlow:
             self.steps = step
             await self._get_past_blockers(page)
             await self.ctx.progress("filling_form", form_step=step, url=page.url)
-            report = await engine.fill_step()
+            report = await self._fill_step(engine)
             if report.resume_uploaded and self.resume is not None:
                 await self.ctx.progress(
                     "uploading_resume", filename=self.resume.name, size=len(self.resume.data)
@@ -171,7 +224,7 @@ class ApplicationFlow:
         errors = await engine.field_errors()
         await self.ctx.progress("fixing_validation", errors=list(errors)[:10])
         changed = await engine.retry_rejected()
-        report = await engine.fill_step()
+        report = await self._fill_step(engine)
         if report.missing:
             raise JobFailure(
                 ErrorCode.MISSING_ANSWER,
@@ -180,6 +233,46 @@ class ApplicationFlow:
                 retryable=False,
             )
         return changed or bool(report.filled)
+
+    async def _fill_step(self, engine: FormEngine) -> StepReport:
+        """Fill what the book answers; then, once per step, put the fields still open to
+        the answerer and fill again with what it answered."""
+        report = await engine.fill_step()
+        self._note_model_answers(report)  # given before a browser recovery, filled again now
+        answerer = self.answerer
+        if answerer is None or not report.open or self.steps in self._model_steps:
+            return report
+        self._model_steps.add(self.steps)
+        page = engine.page
+        fields = [OpenField(f, await engine.max_length(f)) for f in report.open]
+        answers = await answerer.answer(
+            fields, context=await _page_context(page), screenshot=lambda: _full_page_png(page)
+        )
+        if not answers:
+            return report
+        for index, text in answers.items():
+            f = report.open[index]
+            is_date = f.kind == "date" or f.input_type == "date"
+            date = parse_date(text) if is_date else None
+            engine.supply(f, Answer(text, f"model:{answerer.model}", date=date))
+            self._model_text[f.question] = text
+        again = await engine.fill_step()
+        self._note_model_answers(again)
+        again.filled[:0] = report.filled
+        again.resume_uploaded = again.resume_uploaded or report.resume_uploaded
+        return again
+
+    def _note_model_answers(self, report: StepReport) -> None:
+        """List the model's answers that went into the form, once each."""
+        listed = {a["question"] for a in self.answers_from_model}
+        for e in report.filled:
+            if e.source.startswith("model:") and e.question not in listed:
+                text = self._model_text.get(e.question, str(e.value))
+                model = e.source.removeprefix("model:")
+                self.answers_from_model.append(
+                    {"question": e.question, "answer": text, "model": model}
+                )
+                listed.add(e.question)
 
     async def _wait_for_change(self, page: Any, engine: FormEngine, before: tuple[str, Any]) -> str:
         """After a click: "changed" (new step/page), "errors" (validation), or "same"."""
@@ -203,76 +296,211 @@ class ApplicationFlow:
 
     async def _submit(self, page: Any, engine: FormEngine, button: Any, text: str) -> HandlerResult:
         await self._get_past_blockers(page)
+        if self.review_before_submit:
+            await self._review(page, engine, text)
         await self.ctx.progress("submitting", button=text, url=page.url)
         clicks = 0
         while True:
-            sent_before = engine.unsafe_requests
-            url_before = page.url
-            # Evidence first: if we die after this line, recovery must assume it went out.
+            before = await engine.before_click()
+            # Recovery evidence, not result evidence: from this line on, a crash must be
+            # taken as "the application may have gone out" (the worker sends the job to a
+            # person instead of running it again). Whether it did go out is decided after
+            # the click from the network alone (engine.sent_since), and only that goes in
+            # the result as submission_evidence.
             self.session.submitted = True
             await self.ctx.progress("submitted", button=text, url=page.url, click=clicks + 1)
             await button.click()
             clicks += 1
             await self.ctx.count_action(1)
-            outcome = await self._await_confirmation(page, engine)
-            if isinstance(outcome, Confirmation):
-                await self.ctx.progress(
-                    "confirmed", confirmation_id=outcome.confirmation_id, url=page.url
-                )
-                return self._result(engine, outcome, submitted=True, page=page)
-            nothing_sent = engine.unsafe_requests == sent_before and page.url == url_before
-            if outcome == "errors" and nothing_sent and clicks < MAX_FIX_ROUNDS:
-                # The browser refused to send the form: fixing it and clicking again
-                # cannot make a second application.
-                if await self._fix(engine):
+            outcome = await self._await_confirmation(page, engine, before)
+            if outcome == "unsent_errors" and clicks < MAX_FIX_ROUNDS:
+                # Nothing left the page and it shows why: fill what it flagged and click
+                # again. The first click provably sent nothing, so this cannot apply twice.
+                await engine.forget_flagged()
+                fixed = await self._fix(engine)
+                if engine.sent_since(before.mark):  # it went out while we were fixing
+                    outcome = await self._await_confirmation(page, engine, before)
+                elif fixed:
                     action = await engine.find_action()
                     if action is not None and action[0] == "submit":
                         button, text = action[1], action[2]
                         continue
-            if outcome == "errors":
-                errors = await engine.field_errors()
-                raise JobFailure(
-                    ErrorCode.VALIDATION_FAILED,
-                    "the site rejected the application",
-                    details={"errors": errors, "url": page.url, "sent": not nothing_sent},
-                    retryable=False,
-                )
-            # Sent, but no page we recognise as a confirmation: a person should look.
+            return await self._submission_result(page, engine, outcome, before.mark, text)
+
+    async def _review(self, page: Any, engine: FormEngine, button_text: str) -> None:
+        """The submit gate: everything is filled; a person approves before the final click.
+
+        The page, its session and the filled fields stay as they are while the job waits
+        (its worker slot is given back meanwhile). ``continue`` (or ``skip``) submits;
+        ``cancel`` ends the job without submitting (the context raises); no answer in
+        time fails it with ``hitl_timeout``, nothing sent.
+        """
+        shot = await self.session.screenshot()
+        await self.ctx.progress("awaiting_approval", button=button_text, url=page.url)
+        resolution = await self.ctx.wait_for_human(
+            "review_before_submit",
+            {
+                "reason": "the application is filled in and waits for approval to submit",
+                "url": page.url,
+                "submit_button": button_text,
+                "fields": [
+                    {"question": f.question, "value": f.value, "source": f.source}
+                    for f in engine.filled
+                ][:100],
+                "answers_from_model": self.answers_from_model,
+            },
+            shot,
+        )
+        await self.ctx.progress("approved", action=resolution.action)
+
+    async def _submission_result(
+        self, page: Any, engine: FormEngine, outcome: Confirmation | str, mark: int, button: str
+    ) -> HandlerResult:
+        """What the click did, judged by the requests that left the page since ``mark``."""
+        sent = engine.sent_since(mark)
+        evidence = [r.evidence() for r in sent[:10]]
+        if isinstance(outcome, Confirmation) and sent:
+            await self.ctx.progress(
+                "confirmed",
+                confirmation_id=outcome.confirmation_id,
+                url=page.url,
+                frame_url=outcome.frame_url,
+            )
+            return self._result(engine, outcome, submitted=True, page=page, evidence=evidence)
+        if isinstance(outcome, Confirmation):
+            # A "thank you" without any request: nothing says the site has the application.
+            result = self._result(engine, None, submitted=False, page=page)
+            result.result_data["confirmation_recognised"] = True
             return HandlerResult(
-                result_data={
-                    **self._result(engine, None, submitted=True, page=page).result_data,
-                    "confirmation_recognised": False,
-                },
-                summary="Application submitted, but no confirmation page was recognised",
+                result_data=result.result_data,
+                summary="The page showed a confirmation, but no request left it; "
+                "a person should check whether the application arrived",
                 final_status="awaiting_review",
                 final_mode="form_engine",
             )
+        if not sent:
+            refused = engine.guard_blocked_since(mark)
+            if refused:
+                raise JobFailure(
+                    ErrorCode.BLOCKED_ADDRESS,
+                    "the network guard refused where the form sends the application",
+                    details={"url": page.url, "refused": [r.evidence() for r in refused[:5]]},
+                    retryable=False,
+                )
+            problems = await engine.validation_problems()
+            raise JobFailure(
+                ErrorCode.VALIDATION_FAILED,
+                f"the page did not send the application when {button!r} was clicked"
+                + ("" if problems else ", and showed no reason"),
+                details={
+                    "errors": problems.get("fields", {}),
+                    "messages": problems.get("messages", []),
+                    "url": page.url,
+                    "sent": False,
+                },
+                retryable=False,
+            )
+        if outcome == "rejected":
+            problems = await engine.validation_problems()
+            raise JobFailure(
+                ErrorCode.VALIDATION_FAILED,
+                "the site rejected the application",
+                details={
+                    "errors": problems.get("fields", {}),
+                    "messages": problems.get("messages", []),
+                    "url": page.url,
+                    "sent": True,
+                    "submission_evidence": evidence,
+                },
+                retryable=False,
+            )
+        # Sent, but no page we recognise as a confirmation: a person should look.
+        statuses = sorted({r.status for r in sent if r.status is not None})
+        data = self._result(engine, None, submitted=True, page=page, evidence=evidence).result_data
+        return HandlerResult(
+            result_data={**data, "confirmation_recognised": False},
+            summary="Application submitted, but no confirmation page was recognised"
+            + (f" (the site answered {', '.join(map(str, statuses))})" if statuses else ""),
+            final_status="awaiting_review",
+            final_mode="form_engine",
+        )
 
-    async def _await_confirmation(self, page: Any, engine: FormEngine) -> Confirmation | str:
-        deadline = time.monotonic() + self.session.provider.settings.browser_timeout_seconds
-        while time.monotonic() < deadline:
+    async def _await_confirmation(
+        self, page: Any, engine: FormEngine, before: BeforeClick
+    ) -> Confirmation | str:
+        """After the final click: a :class:`Confirmation` (in any frame), or
+
+        - ``"unsent_errors"``: nothing left the page and it flags fields or shows errors:
+          at once when the click changed what it shows, after the settle time when the
+          same messages were already there (a page may still be about to send);
+        - ``"nothing_sent"``: nothing left the page and it shows nothing either, for the
+          settle time;
+        - ``"rejected"``: the request(s) got their answer and the page shows validation
+          errors (at once for a 4xx/5xx answer, after a second for a 2xx one);
+        - ``"unconfirmed"``: sent, and no confirmation before the browser timeout.
+        """
+        start = time.monotonic()
+        quiet_until = start + self.settle
+        deadline = start + self.session.provider.settings.browser_timeout_seconds
+        unsent_polls = 0
+        errors_since: float | None = None
+        while True:
             await anyio.sleep(0.15)
             try:
                 await page.wait_for_load_state("domcontentloaded", timeout=5000)
             except Exception as exc:
                 if "crash" in str(exc).lower() or "closed" in str(exc).lower():
                     raise
-            found = await engine.confirmation()
+            found = await engine.confirmation(before.phrases)
             if found is not None:
                 return found
             blocker = await detect_blocker(page)
             if blocker is not None and blocker.key not in self._acknowledged:
                 await self._get_past_blockers(page)
                 continue
-            if await engine.field_errors():
-                return "errors"
-        return "timeout"
+            sent = engine.sent_since(before.mark)
+            problems = await engine.validation_problems()
+            field_errors = problems.get("fields", {})
+            fresh = field_errors != before.field_errors or any(
+                m not in before.messages for m in problems.get("messages", [])
+            )
+            flagged = bool(problems) and fresh
+            now = time.monotonic()
+            if not sent:
+                # Two looks in a row: a page may clear old messages just before sending.
+                unsent_polls = unsent_polls + 1 if flagged else 0
+                if unsent_polls >= 2:
+                    return "unsent_errors"
+                if now >= quiet_until:
+                    return "unsent_errors" if problems else "nothing_sent"
+                continue
+            answered = all(r.answered for r in sent)
+            refused = any(r.rejected for r in sent)  # a 4xx/5xx answer or a failed request
+            if answered and problems and (refused or fresh):
+                if refused:
+                    return "rejected"
+                # A 2xx answer and new errors: give a confirmation a moment to replace them.
+                errors_since = errors_since or now
+                if now - errors_since >= 1.0:
+                    return "rejected"
+            else:
+                errors_since = None
+            if now >= deadline:
+                return "unconfirmed"
 
     def _result(
-        self, engine: FormEngine, confirmation: Confirmation | None, *, submitted: bool, page: Any
+        self,
+        engine: FormEngine,
+        confirmation: Confirmation | None,
+        *,
+        submitted: bool,
+        page: Any,
+        evidence: list[dict[str, Any]] | None = None,
     ) -> HandlerResult:
+        """``submitted`` is true only with ``evidence``: requests that left the page."""
         data: dict[str, Any] = {
             "submitted": submitted,
+            "submission_evidence": evidence or [],
             "confirmation_id": confirmation.confirmation_id if confirmation else None,
             "final_url": page.url,
             "steps": self.steps,
@@ -283,6 +511,8 @@ class ApplicationFlow:
             ],
             "browser_recoveries": self.session.recoveries,
         }
+        if confirmation is not None and confirmation.frame_url:
+            data["confirmation_url"] = confirmation.frame_url
         if confirmation is not None:
             summary = "Application submitted" + (
                 f"; confirmation {confirmation.confirmation_id}"
@@ -388,6 +618,40 @@ class ApplicationFlow:
         except Exception as exc:
             if "crash" in str(exc).lower() or "closed" in str(exc).lower():
                 raise
+
+
+async def _page_context(page: Any) -> str:
+    """What the model is told about where the form is."""
+    try:
+        title = await page.title()
+    except Exception:
+        title = ""
+    return (
+        f"Application form {title!r} at {page.url}" if title else f"Application form at {page.url}"
+    )
+
+
+#: The tallest screenshot a model is shown (providers refuse images over 8000 pixels).
+_MAX_SHOT_HEIGHT = 6000
+_PAGE_SIZE_JS = (
+    "() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+)
+
+
+async def _full_page_png(page: Any) -> bytes | None:
+    """The form as a PNG (for a vision model), from the top of the page and at most
+    ``_MAX_SHOT_HEIGHT`` tall, or None when the page cannot take one."""
+    try:
+        with anyio.fail_after(10):
+            width, height = await page.evaluate(_PAGE_SIZE_JS)
+            clip = {"x": 0, "y": 0, "width": width, "height": min(height, _MAX_SHOT_HEIGHT)}
+            data: bytes = await page.screenshot(type="png", full_page=True, clip=clip)
+            return data
+    except Exception as exc:
+        if "crash" in str(exc).lower() or "closed" in str(exc).lower():
+            raise
+        log.debug("screenshot_failed", error=str(exc))
+        return None
 
 
 def _raise_if_guarded(response: Any, url: str) -> None:

@@ -1,9 +1,9 @@
 """The deterministic form engine: find a page's fields, fill them, walk the steps.
 
-One step of a form (:meth:`FormEngine.fill_step`) is: discover the fields of the main
-frame and its same-origin iframes (open shadow roots included, see ``discover.js``),
-ask the :class:`~ghosthands.browser.answers.AnswerBook` what each one should hold, and
-fill it. Fields that depend on others (a state list loaded after the country changes, a
+One step of a form (:meth:`FormEngine.fill_step`) is: discover the fields of every
+visible frame, cross-origin iframes included (Playwright evaluates in each frame; open
+shadow roots are walked too, see ``discover.js``), ask the
+:class:`~ghosthands.browser.answers.AnswerBook` what each one should hold, and fill it. Fields that depend on others (a state list loaded after the country changes, a
 question that appears after a radio) are picked up by re-discovering until the page
 settles. Optional fields without an answer are left untouched; required ones are
 reported so the handler can stop with a clear error instead of guessing.
@@ -11,14 +11,19 @@ reported so the handler can stop with a clear error instead of guessing.
 The engine never clicks a final submit button twice. Before the click it sets
 ``session.submitted`` and records a ``submitted`` progress event (the worker's recovery
 treats that event as evidence the application may have gone out). A second click is
-allowed only when the first provably sent nothing: the page is unchanged, shows
-validation errors, and no non-GET request left the page.
+allowed only when the first provably sent nothing: the engine watches the network of
+every page and frame of the job's browser context (:class:`SentRequest`), and only a
+request that left the page after the click (a non-GET request, a websocket message, or
+a navigation of the form's frame) counts as having sent something. That same record is
+the *result's* evidence: an application is reported as submitted only on the strength
+of such a request, never of the click itself.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -49,16 +54,84 @@ _ACTIONS_JS = r"""
     return r.width > 1 && r.height > 1 && cs.visibility !== 'hidden' && cs.display !== 'none' && !el.closest('[hidden]'); };
   const out = [];
   let n = 0;
-  for (const el of document.querySelectorAll('button, input[type=submit], input[type=button], [role=button], a[href]')) {
-    if (!visible(el) || el.disabled || el.getAttribute('aria-disabled') === 'true') continue;
-    const text = clean(el.innerText || el.value || el.getAttribute('aria-label') || el.title);
-    if (!text || text.length > 60) continue;
-    const id = prefix + (n++);
-    el.setAttribute('data-gh-action', id);
-    out.push({ id, text, tag: el.tagName.toLowerCase(), type: (el.getAttribute('type') || '').toLowerCase(),
-               in_form: !!el.closest('form') });
-  }
+  const SEL = 'button, input[type=submit], input[type=button], [role=button], a[href]';
+  const scan = (root) => {
+    for (const el of root.querySelectorAll('*')) {
+      if (el.shadowRoot) scan(el.shadowRoot);
+      if (!el.matches(SEL) || el.hasAttribute('aria-pressed')) continue;
+      if (!visible(el) || el.disabled || el.getAttribute('aria-disabled') === 'true') continue;
+      // A jump to a place on the same page ("Apply for this job" -> #application).
+      const href = el.tagName === 'A' ? (el.getAttribute('href') || '') : '';
+      if (href.length > 1 && href[0] === '#' && document.getElementById(href.slice(1))) continue;
+      const text = clean(el.innerText || el.value || el.getAttribute('aria-label') || el.title);
+      if (!text || text.length > 60) continue;
+      const id = prefix + (n++);
+      el.setAttribute('data-gh-action', id);
+      out.push({ id, text, tag: el.tagName.toLowerCase(), type: (el.getAttribute('type') || '').toLowerCase(),
+                 in_form: !!el.closest('form') || !!(el.form) });
+    }
+  };
+  scan(document);
   return out;
+}
+"""
+
+#: The text a person sees in one frame, open shadow roots included.
+_FRAME_TEXT_JS = r"""
+() => {
+  const parts = [document.body ? document.body.innerText : ''];
+  const walk = (root) => {
+    for (const el of root.querySelectorAll('*')) {
+      if (!el.shadowRoot) continue;
+      for (const c of el.shadowRoot.children) if (c.innerText) parts.push(c.innerText);
+      walk(el.shadowRoot);
+    }
+  };
+  walk(document);
+  return parts.join('\n').slice(0, 30000);
+}
+"""
+
+#: Messages not tied to one field: an error summary, a role=alert banner.
+_MESSAGES_JS = r"""
+() => {
+  const clean = (s) => (s || '').replace(/\s+/g, ' ').trim();
+  const SEL = '[role=alert], [aria-live=assertive], .error-summary, .alert-danger, .alert-error, .form-error, .errors, .error';
+  const visible = (el) => { const r = el.getBoundingClientRect(); const cs = getComputedStyle(el);
+    return r.width > 1 && r.height > 1 && cs.visibility !== 'hidden' && cs.display !== 'none' && !el.closest('[hidden]'); };
+  const out = [];
+  const scan = (root) => {
+    for (const el of root.querySelectorAll('*')) {
+      if (el.shadowRoot) scan(el.shadowRoot);
+      if (!el.matches(SEL) || !visible(el) || el.querySelector('input, select, textarea, button')) continue;
+      const t = clean(el.textContent).slice(0, 300);
+      if (t && !out.includes(t)) out.push(t);
+    }
+  };
+  scan(document);
+  return out.slice(0, 20);
+}
+"""
+
+#: Remember which fields the browser's own constraint validation flagged: a submit the
+#: browser refused fires ``invalid`` on each of them (it does not bubble: capture).
+_WATCH_INVALID_JS = r"""
+() => {
+  const d = document.documentElement;
+  if (!d || d.dataset.ghWatch) return;
+  d.dataset.ghWatch = '1';
+  document.addEventListener('invalid', (e) => {
+    const t = e.composedPath()[0];
+    if (t && t.dataset) t.dataset.ghFlagged = '1';
+  }, true);
+}
+"""
+
+_STATE_JS = r"""
+(el) => {
+  if (el.matches('input')) return el.checked;
+  const v = el.getAttribute('aria-checked') ?? el.getAttribute('aria-pressed') ?? el.getAttribute('aria-selected');
+  return v === 'true' || v === 'mixed';
 }
 """
 
@@ -108,12 +181,81 @@ class StepReport:
     #: Optional fields left untouched on purpose.
     skipped: list[str] = field(default_factory=list)
     resume_uploaded: bool = False
+    #: The fields behind ``missing``, plus empty ones the page flagged invalid: what a
+    #: model may be asked about (see ``ApplicationFlow``). From the step's last scan.
+    open: list[FieldInfo] = field(default_factory=list)
 
 
 @dataclass
 class Confirmation:
     confirmation_id: str | None
     text: str
+    #: The URL of the frame that showed it (the page's, or an iframe's).
+    frame_url: str = ""
+
+
+@dataclass
+class BeforeClick:
+    """The page just before a final submit click, so that afterwards only what the
+    click caused counts: requests after ``mark``, confirmation wording and messages
+    that were not already there, field errors that changed."""
+
+    mark: int
+    phrases: Counter[str]
+    messages: set[str]
+    field_errors: dict[str, list[str]]
+
+
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+@dataclass
+class SentRequest:
+    """A request that left the page: what a submission's evidence is made of."""
+
+    seq: int
+    method: str
+    #: Scheme, host and path only: a query string can carry personal data.
+    url: str
+    #: Playwright's resource type: document (a form post or navigation), fetch, xhr...
+    kind: str
+    status: int | None = None
+    failure: str | None = None
+    #: The network guard refused it: it reached nobody (the guard's 403).
+    guard_blocked: str | None = None
+    #: A websocket message or a request whose answer is not awaited.
+    done: bool = False
+
+    @property
+    def answered(self) -> bool:
+        return self.done or self.status is not None or self.failure is not None
+
+    @property
+    def delivered(self) -> bool:
+        """It may have reached the site (everything except a guard refusal)."""
+        return self.guard_blocked is None
+
+    @property
+    def rejected(self) -> bool:
+        return self.failure is not None or (self.status is not None and self.status >= 400)
+
+    def evidence(self) -> dict[str, Any]:
+        found: dict[str, Any] = {
+            "method": self.method,
+            "url": self.url,
+            "status": self.status,
+            "type": self.kind,
+        }
+        if self.failure:
+            found["failure"] = self.failure
+        if self.guard_blocked:
+            found["guard_blocked"] = self.guard_blocked
+        return found
+
+
+def _bare_url(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
 class FormProblem(Exception):
@@ -129,6 +271,26 @@ class FormProblem(Exception):
 def _key(f: FieldInfo) -> tuple[int, str]:
     """A field's identity across re-discoveries (``gh_id`` changes every scan)."""
     return (f.frame, f.name or f.id_attr or f.question)
+
+
+def _distinguish(fields: list[FieldInfo], scopes: list[str]) -> None:
+    """Keep fields inside web components apart when their inner name or id repeats.
+
+    Two components that both render ``<input id="input">`` (or radios named "answer")
+    would share a :func:`_key`: such a name or id only means something inside its own
+    shadow root. For those fields, drop it (the question then tells them apart), and if
+    even the question repeats, qualify the id with the shadow-root path.
+    """
+    seen = Counter(_key(f) for f in fields)
+    clashing = [
+        (f, scope) for f, scope in zip(fields, scopes, strict=True) if seen[_key(f)] > 1 and scope
+    ]
+    for f, _ in clashing:
+        f.name, f.id_attr = "", ""
+    seen = Counter(_key(f) for f in fields)
+    for f, scope in clashing:
+        if seen[_key(f)] > 1:
+            f.id_attr = scope
 
 
 class FormEngine:
@@ -156,17 +318,106 @@ class FormEngine:
         self._alternatives: dict[tuple[int, str], list[str]] = {}
         self._unsafe_requests = 0
         self.filled: list[Filled] = []
-        page.on("request", self._on_request)
+        #: Every frame ever seen, so a field's ``frame`` index stays the same frame.
+        self._known_frames: list[Any] = []
+        #: Frames that held fields at the last scan, and the one of the last action.
+        self._form_frames: set[int] = set()
+        self._action_frame: Any = None
+        #: The network record (see :class:`SentRequest`), numbered in order.
+        self._seq = 0
+        self._sent: list[SentRequest] = []
+        self._pending: dict[Any, SentRequest] = {}
+        self._context = page.context
+        self._listeners: list[tuple[Any, str, Any]] = [
+            (self._context, "request", self._on_request),
+            (self._context, "response", self._on_response),
+            (self._context, "requestfailed", self._on_request_failed),
+            (page, "websocket", self._on_websocket),
+        ]
+        for target, event, handler in self._listeners:
+            target.on(event, handler)
 
     def close(self) -> None:
-        try:
-            self.page.remove_listener("request", self._on_request)
-        except Exception as exc:  # the page is gone
-            log.debug("remove_listener_failed", error=str(exc))
+        for target, event, handler in self._listeners:
+            try:
+                target.remove_listener(event, handler)
+            except Exception as exc:  # the page or context is gone
+                log.debug("remove_listener_failed", error=str(exc))
+        self._pending.clear()
+
+    # -- the network record ---------------------------------------------------------------
 
     def _on_request(self, request: Any) -> None:
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
+        url = request.url
+        if not url.startswith(("http://", "https://")):
+            return
+        method = request.method
+        kind = request.resource_type
+        if method not in _SAFE_METHODS:
             self._unsafe_requests += 1
+            if kind == "ping":  # navigator.sendBeacon / <a ping>: analytics, not a form
+                return
+        elif not (
+            method == "GET" and request.is_navigation_request() and self._is_form_frame(request)
+        ):
+            return
+        record = self._record(method, _bare_url(url), kind)
+        self._pending[request] = record
+
+    def _record(self, method: str, url: str, kind: str, *, done: bool = False) -> SentRequest:
+        self._seq += 1
+        record = SentRequest(self._seq, method, url, kind, done=done)
+        self._sent.append(record)
+        if len(self._sent) > 1000:  # a chatty websocket: marks are recent, keep the tail
+            del self._sent[:500]
+        return record
+
+    def _is_form_frame(self, request: Any) -> bool:
+        """A navigation of the page itself or of the frame holding the form or its button."""
+        try:
+            frame = request.frame
+        except Exception:  # a request without a frame (a worker's)
+            return False
+        if frame is self.page.main_frame or frame is self._action_frame:
+            return True
+        return any(
+            i < len(self._known_frames) and self._known_frames[i] is frame
+            for i in self._form_frames
+        )
+
+    def _on_response(self, response: Any) -> None:
+        record = self._pending.pop(response.request, None)
+        if record is None:
+            return
+        record.status = response.status
+        record.guard_blocked = response.headers.get("x-gh-blocked") or None
+
+    def _on_request_failed(self, request: Any) -> None:
+        record = self._pending.pop(request, None)
+        if record is None:
+            return
+        failure = request.failure
+        record.failure = str(failure or "failed")[:200]
+
+    def _on_websocket(self, ws: Any) -> None:
+        url = _bare_url(ws.url)
+
+        def sent(_payload: Any) -> None:
+            self._record("WEBSOCKET", url, "websocket", done=True)
+
+        ws.on("framesent", sent)
+
+    def mark(self) -> int:
+        """A point in the network record; see :meth:`sent_since`."""
+        return self._seq
+
+    def sent_since(self, mark: int) -> list[SentRequest]:
+        """Requests that left the page after ``mark`` and may have reached someone."""
+        return [r for r in self._sent if r.seq > mark and r.delivered]
+
+    def guard_blocked_since(self, mark: int) -> list[SentRequest]:
+        """Requests after ``mark`` the network guard refused (they reached nobody)."""
+        return [r for r in self._sent if r.seq > mark and not r.delivered]
 
     async def _act(self, n: int = 1) -> None:
         if self._count_action is not None:
@@ -174,35 +425,103 @@ class FormEngine:
 
     # -- discovery -------------------------------------------------------------------
 
-    def _same_origin_frames(self) -> list[Any]:
+    def _frame_index(self, frame: Any) -> int:
+        for index, known in enumerate(self._known_frames):
+            if known is frame:
+                return index
+        self._known_frames.append(frame)
+        return len(self._known_frames) - 1
+
+    async def _frame_visible(self, frame: Any) -> bool:
+        """Whether a person could see ``frame``: its <iframe> and every ancestor's shown."""
+        node = frame
+        while node.parent_frame is not None:
+            try:
+                element = await node.frame_element()
+                try:
+                    if not await element.is_visible():
+                        return False
+                finally:
+                    await element.dispose()
+            except Exception:  # detached or navigating: not a place to fill this time
+                return False
+            node = node.parent_frame
+        return True
+
+    async def _await_frames(self, deadline: float) -> None:
+        """Wait (until ``deadline``) for visible iframes still loading their document.
+
+        The page's own DOM is ready before the iframes in it have loaded: an embedded
+        board found empty here would be "filled" with nothing and its submit clicked.
+        """
+        while True:
+            pending = []
+            for frame in self.page.frames:
+                if frame.parent_frame is None or frame.is_detached():
+                    continue
+                if not await self._frame_visible(frame):
+                    continue
+                if frame.url in ("", "about:blank") and await _iframe_src(frame):
+                    pending.append(frame)  # its navigation has not even started yet
+                    continue
+                if frame.url.startswith(("http://", "https://")):
+                    left = deadline - time.monotonic()
+                    try:
+                        await frame.wait_for_load_state(
+                            "domcontentloaded", timeout=max(100.0, left * 1000)
+                        )
+                    except Exception as exc:  # slow or gone: discovery copes
+                        if "crash" in str(exc).lower() or "closed" in str(exc).lower():
+                            raise
+                        log.debug("frame_load_wait_failed", frame=_bare_url(frame.url))
+            if not pending or time.monotonic() >= deadline:
+                return
+            await anyio.sleep(0.1)
+
+    async def frames(self) -> list[tuple[int, Any]]:
+        """The page's frames that can hold a form, main frame first, with stable indexes.
+
+        Cross-origin iframes are included: Playwright evaluates in any frame (an embedded
+        iCIMS or Greenhouse board lives in one). Every byte of their traffic still goes
+        through the network guard, so a frame pointing at a refused address shows only
+        the guard's refusal and has nothing to fill. Hidden frames (trackers, zero-size
+        helpers) are skipped.
+        """
         main = self.page.main_frame
-        origin = urlsplit(main.url)[:2]
-        frames = [main]
+        found = [(self._frame_index(main), main)]
         for frame in self.page.frames:
             if frame is main or frame.is_detached():
                 continue
-            if urlsplit(frame.url)[:2] == origin:
-                frames.append(frame)
-        return frames
+            if not frame.url.startswith(("http://", "https://", "about:")):
+                continue
+            if await self._frame_visible(frame):
+                found.append((self._frame_index(frame), frame))
+        return found
 
     async def discover(self) -> list[FieldInfo]:
         """Every fillable field of the page now, in document order, main frame first."""
         self._scan += 1
-        self._frames = self._same_origin_frames()
         fields: list[FieldInfo] = []
-        for index, frame in enumerate(self._frames):
+        holding: set[int] = set()
+        for index, frame in await self.frames():
             try:
                 found = await frame.evaluate(_DISCOVER_JS, {"prefix": f"g{self._scan}f{index}-"})
             except Exception as exc:
-                if index == 0:
+                if frame is self.page.main_frame:
                     raise
-                log.debug("frame_discovery_failed", frame=frame.url, error=str(exc))
+                log.debug("frame_discovery_failed", frame=_bare_url(frame.url), error=str(exc))
                 continue
-            fields.extend(FieldInfo.from_js(item, index) for item in found)
+            infos = [FieldInfo.from_js(item, index) for item in found]
+            _distinguish(infos, [str(item.get("scope") or "") for item in found])
+            if infos:
+                holding.add(index)
+            fields.extend(infos)
+        self._form_frames = holding
+        self._frames = list(self._known_frames)
         return fields
 
     def _loc(self, f: FieldInfo, gh_id: str | None = None) -> Any:
-        return self._frames[f.frame].locator(f'[data-gh-id="{gh_id or f.gh_id}"]')
+        return self._known_frames[f.frame].locator(f'[data-gh-id="{gh_id or f.gh_id}"]')
 
     # -- filling ---------------------------------------------------------------------
 
@@ -210,8 +529,15 @@ class FormEngine:
         """Fill what can be filled on the current step; report what cannot."""
         report = StepReport()
         deadline = time.monotonic() + self.settle_seconds
+        await self._await_frames(deadline)
         while True:
             fields = await self.discover()
+            if not fields and time.monotonic() < deadline and await self.find_action() is None:
+                # Nothing to fill and no button either: the form is not there yet (an
+                # embed's script still creating its iframe, a client-side render).
+                await anyio.sleep(0.2)
+                await self._await_frames(deadline)
+                continue
             progressed = False
             waiting = False
             for f in fields:
@@ -220,7 +546,7 @@ class FormEngine:
                 key = _key(f)
                 if key in self._done:
                     continue
-                answer = self.book.answer_for(f)
+                answer = self.book.supplied.get(key) or self.book.answer_for(f)
                 if answer is None:
                     continue
                 if f.disabled or (f.kind in ("select", "multiselect") and not f.real_options):
@@ -252,7 +578,25 @@ class FormEngine:
                 report.missing.append(f.question)
             else:
                 report.skipped.append(f.question)
+            if f.required or f.invalid:
+                report.open.append(f)
         return report
+
+    def supply(self, f: FieldInfo, answer: Answer) -> None:
+        """Answer ``f`` from outside the book (a model): the next fill pass uses it."""
+        self.book.supplied[_key(f)] = answer
+
+    async def max_length(self, f: FieldInfo) -> int | None:
+        """A text field's ``maxlength`` (``f`` from the latest scan), None when unlimited."""
+        if f.kind not in ("text", "textarea"):
+            return None
+        try:
+            limit = await self._loc(f).evaluate("el => el.maxLength")
+        except Exception as exc:
+            if "crash" in str(exc).lower() or "closed" in str(exc).lower():
+                raise
+            return None
+        return limit if isinstance(limit, int) and limit > 0 else None
 
     async def _fill(self, f: FieldInfo, answer: Answer) -> Any:
         """Put ``answer`` into ``f``; return what was written, or None if it could not be."""
@@ -272,13 +616,18 @@ class FormEngine:
                 option = choose_option(answer.value, f.options)
                 if option is None:
                     return None
+                if option.get("aria"):  # role=radio / aria-pressed buttons
+                    await self._toggle(self._loc(f, option["gh_id"]), True)
+                    return option["value"] or option["text"]
                 await self._check(self._loc(f, option["gh_id"]))
                 return option["value"]
             if f.kind == "checkbox":
                 want = yes_no(answer.value)
                 if want is None:
                     return None
-                if want != f.checked:
+                if f.tag != "input":  # role=checkbox
+                    await self._toggle(loc, want)
+                elif want != f.checked:
                     await self._check(loc, want)
                 return want
             if f.kind == "checkbox_group":
@@ -330,6 +679,24 @@ class FormEngine:
             await loc.evaluate("(el, want) => { if (el.checked !== want) el.click(); }", checked)
         await self._act()
 
+    async def _toggle(self, loc: Any, want: bool) -> None:
+        """Bring an ARIA toggle (aria-checked / aria-pressed) to ``want``; never flip it back."""
+        if await loc.evaluate(_STATE_JS) == want:
+            return
+        try:
+            await loc.click(timeout=3000)
+        except Exception as exc:
+            if "crash" in str(exc).lower() or "closed" in str(exc).lower():
+                raise
+            await loc.evaluate("el => el.click()")
+        await self._act()
+        deadline = time.monotonic() + 1.0
+        while await loc.evaluate(_STATE_JS) != want:  # React re-renders on the next tick
+            if time.monotonic() >= deadline:
+                log.info("toggle_did_not_change")
+                return
+            await anyio.sleep(0.05)
+
     async def _fill_text(self, f: FieldInfo, answer: Answer, loc: Any) -> Any:
         candidates: list[str]
         if answer.date is not None:
@@ -358,11 +725,18 @@ class FormEngine:
         return candidates[-1]
 
     async def _fill_combobox(self, f: FieldInfo, answer: Answer, loc: Any) -> Any:
+        """Type (or open), wait for the options to load, pick the one that means ``answer``.
+
+        Typeaheads fetch their options after typing (debounced), may show "Loading…" or
+        "No results" rows meanwhile, and often render the list in a portal at the end of
+        the body: :meth:`_listbox_options` waits until real options have stopped changing.
+        """
         wanted = str(answer.value)
         is_input = f.tag == "input"
         typings = [wanted]
         if "," in wanted:
             typings.append(wanted.split(",")[0].strip())
+        frame = self._known_frames[f.frame]
         for typed in typings:
             if is_input:
                 await loc.fill("")
@@ -370,12 +744,22 @@ class FormEngine:
             else:
                 await loc.click()
             await self._act()
-            options = await self._listbox_options(f, loc)
-            option = choose_option(wanted, options)
-            if option is None and typed != wanted:
-                option = choose_option(typed, options) if len(options) == 1 else None
-            if option is not None:
-                await self._frames[f.frame].locator(f'[data-gh-opt="{option["gh_opt"]}"]').click()
+            for _ in range(3):  # a re-render can replace the option between read and click
+                options = await self._listbox_options(f, loc)
+                option = choose_option(wanted, options)
+                if option is None and typed != wanted:
+                    option = choose_option(typed, options) if len(options) == 1 else None
+                if option is None:
+                    option = _typeahead_pick(wanted, options)
+                if option is None:
+                    break
+                try:
+                    await frame.locator(f'[data-gh-opt="{option["gh_opt"]}"]').click(timeout=2000)
+                except Exception as exc:
+                    if "crash" in str(exc).lower() or "closed" in str(exc).lower():
+                        raise
+                    log.debug("option_click_failed", question=f.question, error=str(exc)[:120])
+                    continue
                 await self._act()
                 return option["text"]
         if is_input:
@@ -386,29 +770,52 @@ class FormEngine:
         """The visible options of a combobox's popup, once they have loaded."""
         script = r"""
         (el, prefix) => {
+          const clean = (s) => (s || '').replace(/\s+/g, ' ').trim();
           const root = el.getRootNode();
           const ids = ((el.getAttribute('aria-controls') || '') + ' ' + (el.getAttribute('aria-owns') || '')).split(/\s+/).filter(Boolean);
-          let boxes = ids.map((id) => (root.getElementById ? root.getElementById(id) : document.getElementById(id))).filter(Boolean);
-          if (!boxes.length) boxes = [...document.querySelectorAll('[role=listbox]')];
+          let boxes = ids.map((id) => (root.getElementById ? root.getElementById(id) : null) || document.getElementById(id)).filter(Boolean);
+          if (!boxes.length) {
+            // No reference: any visible listbox that is not a field of its own (a portal).
+            boxes = [...document.querySelectorAll('[role=listbox]')];
+            if (root !== document) boxes.push(...root.querySelectorAll('[role=listbox]'));
+            boxes = boxes.filter((b) => !b.hasAttribute('data-gh-id'));
+          }
+          const seen = (o) => { const r = o.getBoundingClientRect(); return r.width >= 1 && r.height >= 1; };
+          let items = [];
+          for (const box of boxes) {
+            let found = [...box.querySelectorAll('[role=option]')];
+            if (!found.length) found = [...box.querySelectorAll('li')];
+            items.push(...found);
+          }
+          if (!boxes.length) items = [...document.querySelectorAll('[role=option]')];
+          const busy = boxes.some((b) => b.getAttribute('aria-busy') === 'true');
           const out = [];
           let n = 0;
-          for (const box of boxes) for (const o of box.querySelectorAll('[role=option]')) {
-            const r = o.getBoundingClientRect();
-            if (r.width < 1 || r.height < 1) continue;
+          for (const o of items) {
+            if (!seen(o)) continue;
+            const text = clean(o.textContent);
+            const status = o.getAttribute('aria-disabled') === 'true' ||
+              /^(loading|searching|no (results|options|matches)|nothing found|type (to|at least)|start typing|please enter)/i.test(text);
+            if (status || !text) continue;
             const id = prefix + (n++);
             o.setAttribute('data-gh-opt', id);
-            out.push({ gh_opt: id, text: (o.textContent || '').replace(/\s+/g, ' ').trim(), value: o.getAttribute('data-value') || '' });
+            out.push({ gh_opt: id, text, value: o.getAttribute('data-value') || '' });
           }
-          return out;
+          return { options: out, busy };
         }
         """
         deadline = time.monotonic() + min(3.0, self.settle_seconds)
         previous: list[dict[str, Any]] = []
         while True:
             self._scan += 1
-            options: list[dict[str, Any]] = await loc.evaluate(script, f"o{self._scan}-")
+            seen: dict[str, Any] = await loc.evaluate(script, f"o{self._scan}-")
+            options: list[dict[str, Any]] = seen["options"]
             # Wait until the list has stopped changing (results stream in while typing).
-            if options and [o["text"] for o in options] == [o["text"] for o in previous]:
+            if (
+                options
+                and not seen["busy"]
+                and [o["text"] for o in options] == [o["text"] for o in previous]
+            ):
                 return options
             if time.monotonic() >= deadline:
                 return options
@@ -467,14 +874,96 @@ class FormEngine:
             changed = True
         return changed
 
+    async def _each_frame(
+        self, script: str, frames: list[Any] | None = None
+    ) -> list[tuple[Any, Any]]:
+        """``(frame, result)`` of ``script`` in each frame (the visible ones by default);
+        a frame that cannot answer now (navigating, detached) is left out."""
+        results: list[tuple[Any, Any]] = []
+        for frame in frames if frames is not None else [f for _, f in await self.frames()]:
+            try:
+                with anyio.fail_after(5):
+                    results.append((frame, await frame.evaluate(script)))
+            except Exception as exc:  # navigating, detached, crashed (the caller notices)
+                if "crash" in str(exc).lower() or "closed" in str(exc).lower():
+                    raise
+                log.debug("frame_evaluate_failed", frame=_bare_url(frame.url), error=str(exc)[:120])
+        return results
+
+    async def page_messages(self) -> list[str]:
+        """Messages the page shows that belong to no one field (an error banner, a summary)."""
+        found: list[str] = []
+        for _, texts in await self._each_frame(_MESSAGES_JS):
+            found.extend(t for t in texts if t not in found)
+        return found
+
+    async def validation_problems(self) -> dict[str, Any]:
+        """What the page flags now: messages by field question, and page-level messages.
+
+        Empty while the page cannot be read (a navigation in progress)."""
+        try:
+            fields = await self.field_errors()
+        except Exception as exc:
+            if "crash" in str(exc).lower() or "closed" in str(exc).lower():
+                raise
+            log.debug("validation_read_failed", error=str(exc)[:120])
+            return {}
+        messages = await self.page_messages()
+        return {"fields": fields, "messages": messages} if fields or messages else {}
+
+    async def before_click(self) -> BeforeClick:
+        """Just before a final submit click: what the page shows, and the network mark.
+
+        Also has each frame note the fields the browser's own constraint validation flags
+        if it refuses the submit (those count as flagged though we never typed in them).
+        """
+        await self._each_frame(_WATCH_INVALID_JS)
+        phrases = await self.confirmation_phrases()
+        problems = await self.validation_problems()
+        return BeforeClick(
+            mark=self.mark(),
+            phrases=phrases,
+            messages=set(problems.get("messages", [])),
+            field_errors=dict(problems.get("fields", {})),
+        )
+
+    async def forget_flagged(self) -> list[str]:
+        """Let the next fill pass fill again the fields the page flagged after a submit.
+
+        Only fields whose value is gone or is not what we wrote (a page that reset it, a
+        typeahead whose pick did not stick); a field that still holds our value and has no
+        other way to write it is left as is, and the flow reports the page's message.
+        """
+        forgotten: list[str] = []
+        for f in await self.discover():
+            key = _key(f)
+            if not f.invalid or key not in self._done or self._alternatives.get(key):
+                continue
+            written = self._done[key]
+            lost = not _has_value(f)
+            if f.kind in ("text", "textarea", "date"):
+                lost = lost or str(f.value) != str(written)
+            if lost or f.kind == "combobox":
+                del self._done[key]
+                forgotten.append(f.question)
+        return forgotten
+
     async def find_action(self) -> tuple[str, Any, str] | None:
-        """The button that moves the form on: ("next" | "submit", locator, its text)."""
-        best: tuple[int, str, Any, str] | None = None
-        for frame in self._same_origin_frames():
+        """The button that moves the form on: ("next" | "submit", locator, its text).
+
+        Looks in every visible frame (a form embedded from another origin has its buttons
+        in its own frame) and inside open shadow roots; a frame that holds the form's
+        fields is preferred over one that does not (a careers page's own header links).
+        """
+        best: tuple[int, str, Any, str, Any] | None = None
+        for index, frame in await self.frames():
             try:
                 self._scan += 1
-                actions = await frame.evaluate(_ACTIONS_JS, f"a{self._scan}-")
+                with anyio.fail_after(5):
+                    actions = await frame.evaluate(_ACTIONS_JS, f"a{self._scan}-")
             except Exception as exc:  # a frame navigating away: skip it this time
+                if "crash" in str(exc).lower() or "closed" in str(exc).lower():
+                    raise
                 log.debug("frame_actions_failed", error=str(exc))
                 continue
             for action in actions:
@@ -487,15 +976,18 @@ class FormEngine:
                 score = (2 if kind == "next" else 1) * 10 + (3 if action["in_form"] else 0)
                 score += 2 if action["type"] == "submit" else 0
                 score -= 5 if action["tag"] == "a" else 0
+                score += 4 if index in self._form_frames else 0
                 if best is None or score > best[0]:
                     best = (
                         score,
                         kind,
                         frame.locator(f'[data-gh-action="{action["id"]}"]'),
                         action["text"],
+                        frame,
                     )
         if best is None:
             return None
+        self._action_frame = best[4]
         return best[1], best[2], best[3]
 
     async def signature(self) -> tuple[str, tuple[tuple[int, str], ...]]:
@@ -513,16 +1005,77 @@ class FormEngine:
         except Exception:
             return ""
 
-    async def confirmation(self) -> Confirmation | None:
-        text = await self.page_text()
-        if not _CONFIRMED.search(text):
-            return None
-        match = _CONFIRMATION_ID.search(text)
-        return Confirmation(match.group(1) if match else None, text[:500])
+    async def _texts(self) -> list[tuple[Any, str]]:
+        """What every visible frame of every page of the job shows (popups included)."""
+        frames: list[Any] = []
+        for page in self._context.pages:
+            if page is self.page:
+                frames.extend(f for _, f in await self.frames())
+            else:
+                frames.extend(f for f in page.frames if not f.is_detached())
+        return [(f, str(t or "")) for f, t in await self._each_frame(_FRAME_TEXT_JS, frames)]
+
+    async def confirmation_phrases(self) -> Counter[str]:
+        """The confirmation wording on screen now (taken before a submit click: see below)."""
+        found: Counter[str] = Counter()
+        for _, text in await self._texts():
+            found.update(m.group(0).lower() for m in _CONFIRMED.finditer(text))
+        return found
+
+    async def confirmation(self, before: Counter[str] | None = None) -> Confirmation | None:
+        """A confirmation in any frame, not counting wording already shown before the click.
+
+        ``before`` (:meth:`confirmation_phrases` taken before the click) keeps a form whose
+        intro says "Thank you for your interest in Initech" from confirming itself.
+        """
+        seen: Counter[str] = Counter()
+        for frame, text in await self._texts():
+            matches = [m.group(0).lower() for m in _CONFIRMED.finditer(text)]
+            seen.update(matches)
+            if not any(seen[m] > (before or Counter())[m] for m in matches):
+                continue
+            match = _CONFIRMATION_ID.search(text)
+            return Confirmation(match.group(1) if match else None, text[:500], _bare_url(frame.url))
+        return None
 
     @property
     def unsafe_requests(self) -> int:
         return self._unsafe_requests
+
+
+async def _iframe_src(frame: Any) -> str:
+    """The ``src`` of ``frame``'s <iframe>, when it points at a document to load."""
+    try:
+        element = await frame.frame_element()
+        try:
+            src = await element.get_attribute("src") or ""
+        finally:
+            await element.dispose()
+    except Exception:  # detached meanwhile
+        return ""
+    return (
+        "" if src.strip().lower() in ("", "about:blank") or src.startswith("javascript:") else src
+    )
+
+
+def _typeahead_pick(wanted: str, options: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The one suggestion that spells out what was typed: "San Francisco, CA" picks
+    "San Francisco, California, United States" (starts with the words before the comma,
+    and every word typed begins a word of it), not "South San Francisco, ...".
+    """
+    words = normalise(wanted).split()
+    lead = normalise(wanted.split(",")[0])
+    if not words or not lead:
+        return None
+    found = []
+    for option in options:
+        text = normalise(str(option.get("text", "")))
+        tokens = text.split()
+        if (text == lead or text.startswith(lead + " ")) and all(
+            any(t.startswith(w) for t in tokens) for w in words
+        ):
+            found.append(option)
+    return found[0] if len(found) == 1 else None
 
 
 def _has_value(f: FieldInfo) -> bool:

@@ -1,7 +1,17 @@
-"""``apply`` and ``fill_form``: fill (and submit) an application form with the form engine."""
+"""``apply`` and ``fill_form``: fill (and submit) an application form with the form engine.
+
+Required questions the profile and the applicant's answers do not cover go to the job's
+model (``input_data.model``, else ``GH_DEFAULT_MODEL``), once per form step, unless the
+preset is ``speed`` or the model's provider has no API key: see
+:mod:`ghosthands.browser.model_answers`. Every answer the model gave that went into the
+form is in ``result_data.answers_from_model`` (question, answer, model), for VALET to
+show the applicant; a job that fails after some carries them in its error details.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, ClassVar
 
 import msgspec
@@ -9,9 +19,15 @@ import msgspec
 from ghosthands.browser.answers import AnswerBook, Profile
 from ghosthands.browser.flow import ApplicationFlow
 from ghosthands.browser.forms import ResumeFile
+from ghosthands.browser.model_answers import ModelAnswerer, model_answerer, profile_for_model
 from ghosthands.browser.resume import ResumeRef, load_resume
+from ghosthands.jobs.budgets import job_quality
 from ghosthands.jobs.contract import HandlerResult, JobContext, JobFailure
 from ghosthands.jobs.errors import ErrorCode
+from ghosthands.llm.task import TaskRunner
+
+#: The execution mode that stops before the final submit for a person's approval.
+REVIEW_BEFORE_SUBMIT = "review_before_submit"
 
 
 class ApplyInput(msgspec.Struct, forbid_unknown_fields=False):
@@ -29,6 +45,16 @@ class ApplyInput(msgspec.Struct, forbid_unknown_fields=False):
     #: For required self-identification questions with no answer: pick "decline to answer".
     decline_required_eeo: bool = True
     require_resume: bool = True
+    #: The model for questions nothing above answers (catalogue alias or priced
+    #: ``provider:model-id``; default ``GH_DEFAULT_MODEL``). ``quality`` says whether
+    #: one is asked at all.
+    model: str | None = None
+    #: The employer the application goes to ("have you worked for us before?").
+    company_name: str | None = None
+    #: ``review_before_submit``: fill everything, then pause (``needs_human``, with a
+    #: screenshot) until a person approves through /valet/resume; other values of the
+    #: original service's modes apply as usual.
+    execution_mode: str | None = None
 
 
 class FillFormInput(msgspec.Struct, forbid_unknown_fields=False):
@@ -42,6 +68,8 @@ class FillFormInput(msgspec.Struct, forbid_unknown_fields=False):
     #: Press the final submit button (false: fill and stop, for a person to review).
     submit: bool = True
     accept_required_consents: bool = False
+    #: As for ``apply``.
+    model: str | None = None
 
 
 async def _resume(ctx: JobContext, ref: ResumeRef | None, required: bool) -> ResumeFile | None:
@@ -56,7 +84,49 @@ async def _resume(ctx: JobContext, ref: ResumeRef | None, required: bool) -> Res
     return resume
 
 
-class ApplyHandler:
+class _ModelAssisted:
+    """What both handlers share: the job's model, and the flow run with it."""
+
+    def __init__(self, runner: TaskRunner | None = None) -> None:
+        """``runner`` picks the model and its budget; without one, a runner over the
+        browser provider's settings (the worker's) is made at the first job."""
+        self._runner = runner
+
+    def _task_runner(self, ctx: JobContext) -> TaskRunner:
+        if self._runner is None:
+            session = ctx.browser
+            if session is None:
+                raise JobFailure(ErrorCode.INTERNAL_ERROR, "the form handlers need a browser")
+            self._runner = TaskRunner(session.provider.settings)
+        return self._runner
+
+    @asynccontextmanager
+    async def _answerer(
+        self, ctx: JobContext, model: str | None, profile: Profile | None, qa: dict[str, str]
+    ) -> AsyncIterator[ModelAnswerer | None]:
+        async with model_answerer(
+            ctx,
+            self._task_runner(ctx),
+            model=model,
+            quality=job_quality(ctx.job.input_data),
+            profile=profile_for_model(profile),
+            qa_answers={k: v for k, v in qa.items() if v and v.strip()},
+        ) as answerer:
+            yield answerer
+
+    @staticmethod
+    async def _run(flow: ApplicationFlow) -> HandlerResult:
+        try:
+            result = await flow.run()
+        except JobFailure as exc:
+            if flow.answers_from_model:
+                exc.details.setdefault("answers_from_model", flow.answers_from_model)
+            raise
+        result.result_data["answers_from_model"] = flow.answers_from_model
+        return result
+
+
+class ApplyHandler(_ModelAssisted):
     """Apply to a job: fill every step, upload the resume, submit once, read the confirmation."""
 
     job_type: ClassVar[str] = "apply"
@@ -65,20 +135,31 @@ class ApplyHandler:
 
     async def run(self, ctx: JobContext, params: Any) -> HandlerResult:
         assert isinstance(params, ApplyInput)
-        resume = await _resume(ctx, params.resume, params.require_resume)
-        book = AnswerBook(
-            params.user_data,
-            {**params.qa_answers, **params.qa_overrides},
-            accept_required_consents=params.accept_required_consents,
-            decline_required_eeo=params.decline_required_eeo,
-        )
-        return await ApplicationFlow(ctx, book, resume=resume, submit=True).run()
+        qa = {**params.qa_answers, **params.qa_overrides}
+        async with self._answerer(ctx, params.model, params.user_data, qa) as answerer:
+            resume = await _resume(ctx, params.resume, params.require_resume)
+            book = AnswerBook(
+                params.user_data,
+                qa,
+                accept_required_consents=params.accept_required_consents,
+                decline_required_eeo=params.decline_required_eeo,
+                employer=params.company_name,
+            )
+            flow = ApplicationFlow(
+                ctx,
+                book,
+                resume=resume,
+                submit=True,
+                answerer=answerer,
+                review_before_submit=params.execution_mode == REVIEW_BEFORE_SUBMIT,
+            )
+            return await self._run(flow)
 
 
 _EMPTY_PROFILE = Profile(first_name="", last_name="", email="")
 
 
-class FillFormHandler:
+class FillFormHandler(_ModelAssisted):
     """Fill any form from answers by question (and a profile); submit unless told not to."""
 
     job_type: ClassVar[str] = "fill_form"
@@ -87,11 +168,16 @@ class FillFormHandler:
 
     async def run(self, ctx: JobContext, params: Any) -> HandlerResult:
         assert isinstance(params, FillFormInput)
-        resume = await _resume(ctx, params.resume, False)
-        book = AnswerBook(
-            params.user_data or _EMPTY_PROFILE,
-            {**params.qa_answers, **params.fields},
-            accept_required_consents=params.accept_required_consents,
-            decline_required_eeo=False,
-        )
-        return await ApplicationFlow(ctx, book, resume=resume, submit=params.submit).run()
+        qa = {**params.qa_answers, **params.fields}
+        async with self._answerer(ctx, params.model, params.user_data, qa) as answerer:
+            resume = await _resume(ctx, params.resume, False)
+            book = AnswerBook(
+                params.user_data or _EMPTY_PROFILE,
+                qa,
+                accept_required_consents=params.accept_required_consents,
+                decline_required_eeo=False,
+            )
+            flow = ApplicationFlow(
+                ctx, book, resume=resume, submit=params.submit, answerer=answerer
+            )
+            return await self._run(flow)

@@ -100,17 +100,20 @@ def default_registry(
     ``db`` lets the LLM task runner record and replay manuals.
     """
     from ghosthands.db.manuals import ManualStore
-    from ghosthands.handlers.browser_handlers import BROWSER_HANDLERS
+    from ghosthands.handlers.apply import ApplyHandler, FillFormHandler
     from ghosthands.handlers.custom import CustomHandler
     from ghosthands.handlers.http_check import HttpCheckHandler
+    from ghosthands.handlers.scrape import ScrapeHandler
     from ghosthands.llm.task import TaskRunner
 
+    # One runner for every handler that asks a model: one model choice, one budget rule.
+    runner = TaskRunner(settings, manuals=ManualStore(db) if db is not None else None)
     registry = HandlerRegistry()
     registry.register(HttpCheckHandler(allow_private=settings.allow_private_networks))
-    for handler_type in BROWSER_HANDLERS:
-        registry.register(handler_type())
-    manuals = ManualStore(db) if db is not None else None
-    registry.register(CustomHandler(TaskRunner(settings, manuals=manuals)))
+    registry.register(ApplyHandler(runner))
+    registry.register(FillFormHandler(runner))
+    registry.register(ScrapeHandler())
+    registry.register(CustomHandler(runner))
     if load_plugins:
         registry.load_plugins()
     return registry

@@ -2,21 +2,35 @@
 profile ("Why do you want to work here?", "Are you willing to relocate?"): one model call
 for a batch of questions, answers checked against each question's options.
 
-The form engine calls :func:`answer_questions` with the questions it could not fill and
-the job's cost meter; what comes back is safe to type or select. An answer the model
-got wrong (an option that does not exist, a question it was not asked) is dropped, so
-the engine can leave the field or hand the page to the agent.
+Called by :class:`ghosthands.browser.model_answers.ModelAnswerer`, which the application
+flow (``ghosthands.browser.flow``, for ``apply`` and ``fill_form`` jobs) asks once per form
+step about the required fields nothing in the profile or ``qa_answers`` answered; it
+passes the job's cost meter, so usage is recorded before any answer is used. What comes
+back is safe to type or select. An answer the model got wrong (an option that does not
+exist, text where a number or date goes, a value the field's pattern refuses, a question
+it was not asked) is dropped, so the field stays open and the job fails with
+``missing_answer``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any, Literal
 
 import msgspec
 
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.llm.providers import CallMeter, ProviderClient
-from ghosthands.llm.types import ChatRequest, LlmError, Message, TextPart, ToolSpec
+from ghosthands.llm.types import (
+    ChatRequest,
+    ImagePart,
+    LlmError,
+    Message,
+    Part,
+    TextPart,
+    ToolSpec,
+)
 from ghosthands.logs import get_logger
 
 log = get_logger(__name__)
@@ -35,6 +49,8 @@ class Question(msgspec.Struct, frozen=True):
     required: bool = False
     #: Characters allowed, when the field says.
     max_length: int | None = None
+    #: The field's ``pattern`` (an HTML regular expression the whole value must match).
+    pattern: str | None = None
 
 
 class _Answer(msgspec.Struct):
@@ -62,7 +78,8 @@ TOOL = ToolSpec(
                             "type": "string",
                             "description": (
                                 "select/radio: one option exactly as listed; checkbox: "
-                                "'true' or 'false'; otherwise the text to type."
+                                "'true' or 'false'; number: digits only; date: "
+                                "YYYY-MM-DD; otherwise the text to type."
                             ),
                         },
                     },
@@ -90,9 +107,14 @@ async def answer_questions(
     profile: dict[str, Any],
     qa_answers: dict[str, str] | None = None,
     context: str = "",
+    screenshot: ImagePart | None = None,
     max_output_tokens: int = 1500,
 ) -> dict[str, str]:
-    """Answers by question id; questions the model could not answer validly are absent."""
+    """Answers by question id; questions the model could not answer validly are absent.
+
+    ``screenshot`` (for a vision model) shows the form as the applicant would see it,
+    for questions whose wording or options the page's markup does not make clear.
+    """
     if not questions:
         return {}
     prompt = "\n".join(
@@ -102,13 +124,21 @@ async def answer_questions(
             "Answers the applicant gave to earlier questions (JSON):",
             msgspec.json.encode(qa_answers or {}).decode(),
             *(["About the job:", context] if context else []),
+            *(
+                ["A screenshot of the form is attached: read each question and its options there."]
+                if screenshot is not None
+                else []
+            ),
             "Questions (JSON):",
             msgspec.json.encode(questions).decode(),
         ]
     )
+    parts: tuple[Part, ...] = (TextPart(prompt),)
+    if screenshot is not None:
+        parts = (*parts, screenshot)
     request = ChatRequest(
         system=SYSTEM_PROMPT,
-        messages=(Message("user", (TextPart(prompt),)),),
+        messages=(Message("user", parts),),
         tool=TOOL,
         max_output_tokens=max_output_tokens,
     )
@@ -152,8 +182,28 @@ def _valid(question: Question, answer: str) -> str | None:
         return None
     if not answer:
         return None
+    if question.kind == "number":
+        answer = answer.replace(",", "")
+        if not re.fullmatch(r"-?\d+(\.\d+)?", answer):
+            return None
+    elif question.kind == "date":
+        try:
+            answer = dt.date.fromisoformat(answer).isoformat()
+        except ValueError:
+            return None
     if question.max_length is not None and len(answer) > question.max_length:
         # Cut at a word boundary when there is one: a form field, not a telegram.
         cut = answer[: question.max_length]
         answer = cut.rsplit(" ", 1)[0].rstrip() if " " in cut else cut
+    if question.pattern and not _matches(question.pattern, answer):
+        return None
     return answer
+
+
+def _matches(pattern: str, answer: str) -> bool:
+    """Whether ``answer`` satisfies an HTML ``pattern``; one Python cannot read passes
+    (the page checks it again, and a rejected value is reported as invalid)."""
+    try:
+        return re.fullmatch(f"(?:{pattern})", answer) is not None
+    except re.error:
+        return True

@@ -17,7 +17,7 @@ from ghosthands.db.pool import Database
 from ghosthands.jobs.contract import HandlerResult, HumanResolution, JobFailure
 from ghosthands.sample_site import SampleSite, create_app
 from ghosthands.sample_site.server import SiteServer
-from ghosthands.worker.testing import JobBench, TestJobContext
+from ghosthands.worker.testing import HumanScript, JobBench, TestJobContext
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -85,7 +85,7 @@ def run_job(bench: JobBench, provider: ChromiumProvider) -> RunJob:
         url: str,
         input_data: dict[str, Any],
         *,
-        human: list[HumanResolution | None] | None = None,
+        human: list[HumanResolution | None] | HumanScript | None = None,
         chromium: ChromiumProvider | None = None,
         prepare: Callable[[TestJobContext], Any] | None = None,
     ) -> tuple[HandlerResult | JobFailure, TestJobContext]:
