@@ -244,6 +244,9 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("worker_port", ("GH_WORKER_PORT",), _int_range(0, 65535), 3101),
     _Field("max_concurrent_jobs", ("MAX_CONCURRENT_JOBS",), _int_range(1, 64), 2),
     _Field("max_paused_jobs", ("GH_MAX_PAUSED_JOBS",), _int_range(0, 256), 8),
+    _Field(
+        "max_waiting_jobs_per_user", ("GH_MAX_WAITING_JOBS_PER_USER",), _int_range(1, 100000), 100
+    ),
     _Field("worker_id_prefix", ("GH_WORKER_ID_PREFIX",), _nonempty, "worker"),
     _Field("heartbeat_seconds", ("GH_HEARTBEAT_SECONDS",), _float_range(0.1, 3600), 30.0),
     _Field("stale_seconds", ("GH_STALE_SECONDS",), _float_range(0.5, 86400), 120.0),
@@ -320,6 +323,8 @@ class Settings:
     #: Jobs waiting for a person that give their slot back (their browser context stays
     #: open); a pause beyond this keeps its slot.
     max_paused_jobs: int = 8
+    #: Jobs a user (their own token, not the service) may have waiting to run at once.
+    max_waiting_jobs_per_user: int = 100
     worker_id_prefix: str = "worker"
     heartbeat_seconds: float = 30.0
     stale_seconds: float = 120.0

@@ -48,8 +48,9 @@ class RateLimiter:
         self.db = db
         self.limits = dict(limits or RATE_LIMIT_PER_MINUTE)
 
-    async def hit(self, principal: Principal) -> RateState | None:
-        """Count a request; None for unlimited callers; ApiError(429) over the limit."""
+    async def hit(self, principal: Principal, cost: int = 1) -> RateState | None:
+        """Count a request (``cost``: a batch counts as its size); None for unlimited
+        callers; ApiError(429) over the limit."""
         if principal.is_service or principal.user_id is None:
             return None
         limit = self.limits[principal.tier]
@@ -57,7 +58,11 @@ class RateLimiter:
             async with self.db.connection() as conn:
                 cur = await conn.execute(
                     Q.hit,
-                    {"bucket": f"user:{principal.user_id}", "window_seconds": WINDOW_SECONDS},
+                    {
+                        "bucket": f"user:{principal.user_id}",
+                        "window_seconds": WINDOW_SECONDS,
+                        "cost": cost,
+                    },
                 )
                 row = await cur.fetchone()
         except Exception as exc:  # fail open: see the module docstring

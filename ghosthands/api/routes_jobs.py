@@ -43,6 +43,8 @@ from ghosthands.jobs.submissions import (
 )
 
 PREFIX = "/api/v1/gh"
+#: The best priority a user's own job may have; 1-4 are the service caller's.
+DEFAULT_PRIORITY = 5
 
 
 def new_job(services: Services, principal: Principal, body: JobCreateRequest) -> NewJob:
@@ -58,6 +60,8 @@ def new_job(services: Services, principal: Principal, body: JobCreateRequest) ->
             )
         # A user's budgets follow the tier of their token, never what their input says.
         input_data = {**input_data, "tier": principal.tier.value}
+    # Priorities above the default band (1-4) are the service's: VALET's jobs go first.
+    priority = body.priority if principal.is_service else max(body.priority, DEFAULT_PRIORITY)
     return NewJob(
         user_id=user_id,
         created_by="api",
@@ -65,7 +69,7 @@ def new_job(services: Services, principal: Principal, body: JobCreateRequest) ->
         target_url=body.target_url,
         task_description=body.task_description,
         input_data=input_data,
-        priority=body.priority,
+        priority=priority,
         max_retries=body.max_retries,
         timeout_seconds=body.timeout_seconds,
         scheduled_at=body.scheduled_at,
@@ -79,9 +83,28 @@ def new_job(services: Services, principal: Principal, body: JobCreateRequest) ->
     )
 
 
+async def _check_waiting(services: Services, principal: Principal, adding: int) -> None:
+    """429 when a user's jobs waiting to run would pass their cap (the service is not
+    capped): one user's backlog must not fill the queue every worker draws from."""
+    if principal.is_service or principal.user_id is None:
+        return
+    cap = services.settings.max_waiting_jobs_per_user
+    waiting = await services.submissions.waiting_jobs(principal.user_id, cap)
+    if waiting + adding > cap:
+        raise ApiError(
+            429,
+            f"{waiting} of your jobs are waiting to run; at most {cap} may wait at once",
+            code="too_many_waiting_jobs",
+            details=[
+                {"field": "jobs", "message": f"waiting {waiting}, adding {adding}, cap {cap}"}
+            ],
+        )
+
+
 async def create_job(call: Call[JobCreateRequest, None]) -> Response:
     services: Services = call.services
     job = new_job(services, call.caller, call.body)
+    await _check_waiting(services, call.caller, 1)
     try:
         row = await services.submissions.create(job, owner=call.caller.owner)
     except DuplicateIdempotencyKey as exc:
@@ -100,13 +123,20 @@ async def create_job_batch(call: Call[JobBatchRequest, None]) -> Response:
             for detail in exc.details or []:
                 detail["field"] = f"jobs[{i}].{detail['field']}"
             raise
+    rate = None
+    if len(jobs) > 1:  # the route's own hit counted one: a batch counts as its size
+        rate = await services.rate_limiter.hit(call.caller, cost=len(jobs) - 1)
+    await _check_waiting(services, call.caller, len(jobs))
     try:
         rows = await services.submissions.create_many(jobs, owner=call.caller.owner)
     except DuplicateIdempotencyKey as exc:
         raise duplicate(exc) from None
     for job in jobs:
         services.metrics.job_created(job.job_type)
-    return json_response(JobBatchCreated([to_struct(r, JobCreated) for r in rows]), 201)
+    response = json_response(JobBatchCreated([to_struct(r, JobCreated) for r in rows]), 201)
+    if rate is not None:
+        response.headers.update(rate.headers())
+    return response
 
 
 async def list_jobs(call: Call[None, JobListQuery]) -> Response:

@@ -136,8 +136,9 @@ def _wrap(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
                 if rate is not None:
                     exc.headers = {**rate.headers(), **exc.headers}
                 raise
-        if rate is not None:
-            response.headers.update(rate.headers())
+        if rate is not None:  # a handler that counted more (a batch) set newer ones
+            for name, value in rate.headers().items():
+                response.headers.setdefault(name, value)
         return response
 
     run.__name__ = endpoint.operation_id

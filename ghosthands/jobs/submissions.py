@@ -170,6 +170,13 @@ class JobSubmissions:
 
     # -- reading ----------------------------------------------------------------------
 
+    async def waiting_jobs(self, user_id: uuid.UUID, cap: int) -> int:
+        """How many of ``user_id``'s jobs wait to run, counted up to ``cap``."""
+        async with self.db.autocommit() as conn:
+            cur = await conn.execute(Q.count_waiting_jobs, {"user_id": user_id, "cap": cap})
+            row = await cur.fetchone()
+        return int(row["n"]) if row else 0
+
     async def get(self, job_id: uuid.UUID, *, owner: uuid.UUID | None) -> Row:
         async with self.db.autocommit() as conn:
             cur = await conn.execute(Q.get_job, {"id": job_id, "owner": owner})

@@ -606,3 +606,35 @@ def test_malformed_artifact_id_is_422(service: Client) -> None:
     response = service.get(f"{PREFIX}/jobs/{job_id}/artifacts/latest")
     assert response.status_code == 422
     assert "artifact_id" in details(response)
+
+
+def test_one_user_cannot_crowd_out_the_queue(start_api: Any) -> None:
+    """A batch counts as its size against the rate limit, a user's jobs wait in the
+    default band or below, and at most GH_MAX_WAITING_JOBS_PER_USER of them wait."""
+    api = start_api(GH_MAX_WAITING_JOBS_PER_USER="60")
+    free = api.user(tier="free")  # 60 requests a minute
+    batch = {"jobs": [job_body(priority=1) for _ in range(50)]}
+    response = free.post(f"{PREFIX}/jobs/batch", batch)
+    assert response.status_code == 201, response.text
+    assert int(response.headers["x-ratelimit-remaining"]) <= 60 - 50
+    rows = api.sql("SELECT DISTINCT priority FROM gh_automation_jobs")
+    assert rows == [{"priority": 5}]  # asked for 1: a user's job gets the default band
+    # Another batch of 50 would pass the limit: refused, nothing written.
+    again = free.post(f"{PREFIX}/jobs/batch", batch)
+    assert again.status_code == 429 and again.json()["error"] == "rate_limit_exceeded"
+    assert api.sql("SELECT count(*) AS n FROM gh_automation_jobs") == [{"n": 50}]
+
+    pro = api.user(tier="pro")  # 300 a minute: the waiting cap (60) decides here
+    assert pro.post(f"{PREFIX}/jobs/batch", batch).status_code == 201
+    capped = pro.post(f"{PREFIX}/jobs/batch", {"jobs": [job_body() for _ in range(11)]})
+    assert capped.status_code == 429
+    assert capped.json()["error"] == "too_many_waiting_jobs"
+    ten = pro.post(f"{PREFIX}/jobs/batch", {"jobs": [job_body() for _ in range(10)]})
+    assert ten.status_code == 201  # 60 waiting: exactly the cap
+    single = pro.post(f"{PREFIX}/jobs", job_body())
+    assert single.status_code == 429 and single.json()["error"] == "too_many_waiting_jobs"
+    # The service caller (VALET) is neither capped nor moved out of the first band.
+    service = api.service()
+    created = create_job(service, user_id=str(pro.user_id), priority=1)  # type: ignore[attr-defined]
+    row = api.sql("SELECT priority FROM gh_automation_jobs WHERE id = %s", (created["id"],))
+    assert row == [{"priority": 1}]

@@ -25,6 +25,15 @@ INSERT INTO gh_automation_jobs (
 ON CONFLICT (idempotency_key) DO NOTHING
 RETURNING id, status, created_at;
 
+-- name: count_waiting_jobs
+-- How many of a user's jobs wait to run (pending or queued), counted up to %(cap)s only.
+SELECT count(*)::int AS n
+FROM (
+    SELECT 1 FROM gh_automation_jobs
+    WHERE user_id = %(user_id)s AND status IN ('pending', 'queued')
+    LIMIT %(cap)s
+) AS waiting;
+
 -- name: holder_of_idempotency_key
 -- The job that already holds an idempotency key, and its owner.
 SELECT id, user_id FROM gh_automation_jobs WHERE idempotency_key = %(idempotency_key)s;
