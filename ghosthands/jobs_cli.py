@@ -213,11 +213,17 @@ def cancel(job_id: str, url: str, token: str | None) -> None:
 
 @jobs.command()
 @click.argument("job_id")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Run it again although its last attempt may have submitted the application.",
+)
 @url_option
 @token_option
-def retry(job_id: str, url: str, token: str | None) -> None:
+def retry(job_id: str, force: bool, url: str, token: str | None) -> None:
     """Put a failed or cancelled job back in the queue."""
-    changed = ApiClient(url, token).call("POST", f"/jobs/{job_id}/retry", JobChanged)
+    path = f"/jobs/{job_id}/retry" + ("?force=true" if force else "")
+    changed = ApiClient(url, token).call("POST", path, JobChanged)
     click.echo(f"{changed.id} {changed.status.value} (retry {changed.retry_count})")
 
 

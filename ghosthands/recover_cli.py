@@ -1,7 +1,10 @@
-"""``ghosthands jobs recover``: hand stuck jobs back to the queue (dry run by default).
+"""``ghosthands jobs recover``: hand stuck jobs back (dry run by default).
 
-An operator's command that sits with the deploy tooling; the rule and its SQL live in
-:mod:`ghosthands.jobs.recovery`, which owns them.
+The operator's tool for when no worker runs recovery. It runs the workers' own
+statement (``JobQueue.recover_stale``: the one hand-back rule, migration 0007), so a
+job with submission evidence goes to ``awaiting_review``, never ``pending``, paused
+jobs are included, and a retry is counted; the dry run makes the same decisions and
+rolls them back.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ import click
 import psycopg
 
 from ghosthands.config import EX_CONFIG, ConfigError, load_settings
+
+#: Who the status-change events name.
+ACTOR = "manual_recovery"
 
 
 @click.command()
@@ -32,8 +38,10 @@ from ghosthands.config import EX_CONFIG, ConfigError, load_settings
     help="Read DATABASE_URL from this KEY=VALUE file (e.g. /opt/ghosthands/.env).",
 )
 def recover(stale_seconds: int, apply: bool, env_file: Path | None) -> None:
-    """Put queued/running jobs with a stale heartbeat back to pending."""
-    from ghosthands.jobs import recovery
+    """Hand back held jobs with a stale heartbeat, by the workers' own rule."""
+    from ghosthands.db.pool import Database
+    from ghosthands.jobs.errors import ErrorCode
+    from ghosthands.jobs.queue import JobQueue, RecoveredJob
 
     try:
         settings = load_settings(env_file=env_file)
@@ -41,34 +49,39 @@ def recover(stale_seconds: int, apply: bool, env_file: Path | None) -> None:
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EX_CONFIG)
-    assert settings.database_url is not None
-    url = settings.database_url
 
-    async def run() -> list[dict[str, object]]:
-        async with await psycopg.AsyncConnection.connect(url, prepare_threshold=None) as conn:
-            if apply:
-                return await recovery.requeue_stale(conn, stale_seconds)
-            return await recovery.find_stale(conn, stale_seconds)
+    async def run() -> list[RecoveredJob] | None:
+        db = Database(settings, pool_size=1, name="recover")
+        await db.open()
+        try:
+            return await JobQueue(db, ACTOR).recover_stale(
+                stale_seconds=stale_seconds,
+                code=ErrorCode.WORKER_LOST.value,
+                limit=10_000,
+                dry_run=not apply,
+            )
+        finally:
+            await db.close()
 
     try:
-        rows = anyio.run(run)
-    except psycopg.Error as exc:
+        jobs = anyio.run(run)
+    except (psycopg.Error, OSError) as exc:
         click.echo(f"recover: {type(exc).__name__}: {exc}", err=True)
         sys.exit(1)
-    if apply:
-        for row in rows:
-            click.echo(
-                f"requeued {row['id']} (was {row['previous_status']} "
-                f"on {row['previous_worker_id'] or 'no worker'})"
-            )
-        click.echo(f"recover: {len(rows)} job(s) put back to pending")
-        return
-    for row in rows:
+    if jobs is None:
+        click.echo("recover: a worker is recovering jobs right now; try again in a moment")
+        sys.exit(75)
+    verb = "handed back" if apply else "would hand back"
+    for job in jobs:
+        why = " (submission evidence: a person checks it)" if job.submission_evidence else ""
         click.echo(
-            f"would requeue {row['id']}: {row['status']} on {row['worker_id'] or 'no worker'}, "
-            f"silent for {row['silent_seconds']} s (retry_count {row['retry_count']})"
+            f"{verb} {job.job_id} -> {job.status.value}{why}, "
+            f"was on {job.lost_worker_id or 'no worker'}"
         )
-    click.echo(
-        f"recover: {len(rows)} stuck job(s) older than {stale_seconds} s; "
-        + ("run again with --apply to requeue them" if rows else "nothing to do")
-    )
+    if apply:
+        click.echo(f"recover: {len(jobs)} job(s) handed back")
+    else:
+        click.echo(
+            f"recover: {len(jobs)} stuck job(s) older than {stale_seconds} s; "
+            + ("run again with --apply to hand them back" if jobs else "nothing to do")
+        )

@@ -30,6 +30,7 @@ from ghosthands.api.schemas import (
     JobListQuery,
     JobStatusView,
     Progress,
+    RetryQuery,
     to_struct,
 )
 from ghosthands.api.services import Services, check_urls, duplicate, job_owner_for_create, not_found
@@ -226,18 +227,22 @@ async def cancel_job(call: Call[None, None]) -> Response:
     return json_response(to_struct(row, JobChanged))
 
 
-async def retry_job(call: Call[None, None]) -> Response:
+async def retry_job(call: Call[None, RetryQuery]) -> Response:
     services: Services = call.services
     try:
-        row = await services.submissions.retry(call.params["job_id"], owner=call.caller.owner)
+        row = await services.submissions.retry(
+            call.params["job_id"], owner=call.caller.owner, force=call.query.force
+        )
     except JobNotFound:
         raise not_found() from None
     except InvalidState as exc:
-        raise ApiError(
-            409,
-            f"job is {exc.status}; only failed or cancelled jobs can be retried",
-            code="job_not_retryable",
-        ) from None
+        message = (
+            f"job is {exc.status}; its last attempt may already have submitted the "
+            "application: retry with ?force=true to run it again anyway"
+            if exc.reason
+            else f"job is {exc.status}; only failed or cancelled jobs can be retried"
+        )
+        raise ApiError(409, message, code="job_not_retryable") from None
     return json_response(to_struct(row, JobChanged))
 
 
@@ -378,9 +383,13 @@ ENDPOINTS: list[Endpoint] = [
         "Retry a job",
         "jobs",
         params=_JOB,
+        query=RetryQuery,
         responses={200: JobChanged},
         errors=(404, 409),
-        description="From failed or cancelled; else 409 job_not_retryable.",
+        description=(
+            "From failed or cancelled; else 409 job_not_retryable. A job whose last attempt "
+            "may have submitted the application is retried only with force=true."
+        ),
     ),
     Endpoint(
         "GET",

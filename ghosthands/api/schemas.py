@@ -248,6 +248,11 @@ class JobEvent(Struct, kw_only=True):
     created_at: dt.datetime
 
 
+class RetryQuery(Struct, kw_only=True, forbid_unknown_fields=True):
+    #: Run again although the last attempt may have submitted the application.
+    force: bool = False
+
+
 class EventsQuery(Struct, kw_only=True, forbid_unknown_fields=True):
     after_id: Annotated[int, Meta(ge=0)] = 0
     limit: Annotated[int, Meta(ge=1, le=500)] = 100

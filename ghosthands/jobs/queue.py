@@ -444,16 +444,19 @@ class JobQueue:
     # -- stale recovery -------------------------------------------------------------
 
     async def recover_stale(
-        self, *, stale_seconds: float, code: str, limit: int = 100
+        self, *, stale_seconds: float, code: str, limit: int = 100, dry_run: bool = False
     ) -> list[RecoveredJob] | None:
         """Recover jobs whose heartbeat is older than ``stale_seconds``.
+
+        ``dry_run`` decides exactly as a real run (same statement) and rolls it back:
+        what an operator's ``jobs recover`` lists is what ``--apply`` would do.
 
         Runs under a transaction-scoped advisory lock so one worker at a time does it;
         returns None when another worker holds the lock. A transaction lock (rather than
         a session lock on the direct connection) is released by COMMIT whatever happens
         and is safe through a transaction-mode pooler.
         """
-        async with self.db.connection() as conn:
+        async with self.db.connection() as conn, conn.transaction(force_rollback=dry_run):
             cur = await conn.execute(Q.try_recovery_lock, {"lock_key": RECOVERY_LOCK_KEY})
             row = await cur.fetchone()
             if not row or not row["locked"]:

@@ -276,18 +276,33 @@ class JobSubmissions:
             return row
 
     async def retry(
-        self, job_id: uuid.UUID, *, owner: uuid.UUID | None, message: str = "retried by api"
+        self,
+        job_id: uuid.UUID,
+        *,
+        owner: uuid.UUID | None,
+        message: str = "retried by api",
+        force: bool = False,
     ) -> Row:
-        """Put a failed or cancelled job back to pending; InvalidState otherwise."""
+        """Put a failed or cancelled job back to pending; InvalidState otherwise, also when
+        its last attempt may have submitted the application and ``force`` is not set."""
         async with self.db.connection() as conn, conn.transaction():
             await conn.execute(Q.set_actor, {"actor": self.actor})
             cur = await conn.execute(
                 Q.retry_job,
-                {"id": job_id, "owner": owner, "message": message, "retryable": sorted(RETRYABLE)},
+                {
+                    "id": job_id,
+                    "owner": owner,
+                    "message": message,
+                    "retryable": sorted(RETRYABLE),
+                    "force": force,
+                },
             )
             row = await cur.fetchone()
             if row is None:
-                raise InvalidState(await self._status(conn, job_id, owner))
+                status = await self._status(conn, job_id, owner)
+                if status in RETRYABLE:
+                    raise InvalidState(status, "the application may already have been submitted")
+                raise InvalidState(status)
             return row
 
     async def request_resume(

@@ -398,6 +398,43 @@ def test_deregister_offline_releases_the_workers_jobs(api: Api, service: Client)
     assert registry["metadata"]["deregister_reason"] == "host replaced"
 
 
+def submitted_in_this_attempt(api: Api, job_id: str) -> None:
+    """What the form engine records before its final click (the worker's evidence)."""
+    api.sql(
+        "INSERT INTO gh_job_events (job_id, event_type, metadata) "
+        "SELECT id, 'progress', jsonb_build_object('step', 'submitted', "
+        "'execution_attempt_id', execution_attempt_id::text) FROM gh_automation_jobs "
+        "WHERE id = %s",
+        (job_id,),
+    )
+
+
+def test_no_hand_back_path_reruns_a_job_that_may_have_submitted(
+    api: Api, service: Client
+) -> None:
+    worker_id = f"worker-{uuid.uuid4().hex[:8]}"
+    register_worker(api, worker_id)
+    submitted = held_job(api, service, worker_id, "running")
+    submitted_in_this_attempt(api, submitted)
+    plain = held_job(api, service, worker_id, "running")
+    response = service.post(f"{VALET}/workers/deregister", {"worker_id": worker_id})
+    assert response.status_code == 200, response.text
+    assert job_row(api, submitted)["status"] == "awaiting_review"  # a person checks it
+    assert (job_row(api, plain)["status"], job_row(api, plain)["retry_count"]) == ("pending", 1)
+
+    # Cancel-then-retry: a cancelled attempt that may have submitted is not run again...
+    cancelled = held_job(api, service, worker_id, "running")
+    submitted_in_this_attempt(api, cancelled)
+    assert service.post(f"{PREFIX}/jobs/{cancelled}/cancel").status_code == 200
+    refused = service.post(f"{PREFIX}/jobs/{cancelled}/retry")
+    assert refused.status_code == 409, refused.text
+    assert "may already have submitted" in refused.json()["message"]
+    assert job_row(api, cancelled)["status"] == "cancelled"
+    # ... unless asked explicitly.
+    forced = service.post(f"{PREFIX}/jobs/{cancelled}/retry?force=true")
+    assert forced.status_code == 200 and forced.json()["status"] == "pending"
+
+
 def test_deregister_draining_keeps_the_jobs(api: Api, service: Client) -> None:
     worker_id = f"worker-{uuid.uuid4().hex[:8]}"
     register_worker(api, worker_id)

@@ -1,4 +1,5 @@
-"""``ghosthands jobs recover``: lists stuck jobs by default, requeues them with --apply."""
+"""``ghosthands jobs recover``: lists stuck jobs by default, hands them back with --apply,
+by the workers' own rule."""
 
 from __future__ import annotations
 
@@ -42,57 +43,69 @@ def recover(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_dry_run_lists_and_apply_requeues_only_stale_held_jobs(database_url: str) -> None:
+def test_dry_run_lists_and_apply_hands_back_by_the_workers_rule(database_url: str) -> None:
     with psycopg.connect(database_url, autocommit=True) as conn:
         stale_running = insert(conn, "running", "10 minutes", "worker-dead")
         stale_queued = insert(conn, "queued", None, "worker-dead")  # claimed, never beat
+        stale_paused = insert(conn, "paused", "2 hours", "worker-dead")  # its runner died too
+        submitted = insert(conn, "running", "10 minutes", "worker-dead")
+        conn.execute(  # the form was submitted in this attempt: never run it again
+            "INSERT INTO gh_job_events (job_id, event_type, metadata) "
+            "SELECT id, 'progress', jsonb_build_object('step', 'submitted', "
+            "'execution_attempt_id', execution_attempt_id::text) "
+            "FROM gh_automation_jobs WHERE id = %s",
+            (submitted,),
+        )
         fresh = insert(conn, "running", "10 seconds", "worker-alive")
         done = insert(conn, "completed", "2 hours", None)
-        paused = insert(conn, "paused", "2 hours", "worker-dead")
 
     dry = recover(database_url, "--stale-seconds", "120")
     assert dry.returncode == 0, dry.stderr
-    assert f"would requeue {stale_running}: running on worker-dead" in dry.stdout
-    assert f"would requeue {stale_queued}: queued on worker-dead" in dry.stdout
-    for untouched in (fresh, done, paused):
+    for job in (stale_running, stale_queued, stale_paused):
+        assert f"would hand back {job} -> pending, was on worker-dead" in dry.stdout
+    assert f"would hand back {submitted} -> awaiting_review (submission evidence" in dry.stdout
+    for untouched in (fresh, done):
         assert untouched not in dry.stdout
-    assert "2 stuck job(s)" in dry.stdout
+    assert "4 stuck job(s)" in dry.stdout
     with psycopg.connect(database_url) as conn:
         statuses = dict(conn.execute("SELECT id::text, status FROM gh_automation_jobs").fetchall())
     assert statuses[stale_running] == "running" and statuses[stale_queued] == "queued"
+    assert statuses[submitted] == "running"  # the dry run changed nothing
 
     applied = recover(database_url, "--stale-seconds", "120", "--apply")
     assert applied.returncode == 0, applied.stderr
-    assert "2 job(s) put back to pending" in applied.stdout
+    assert "4 job(s) handed back" in applied.stdout
     with psycopg.connect(database_url) as conn:
         rows = {
             str(r[0]): r[1:]
             for r in conn.execute(
-                "SELECT id, status, worker_id, execution_attempt_id, error_details"
-                " FROM gh_automation_jobs"
+                "SELECT id, status, retry_count, error_details FROM gh_automation_jobs"
             ).fetchall()
         }
         events = conn.execute(
-            "SELECT job_id::text, from_status, to_status, actor FROM gh_job_events"
+            "SELECT job_id::text, to_status, actor FROM gh_job_events"
             " WHERE event_type = 'status_changed'"
         ).fetchall()
-    for job in (stale_running, stale_queued):
-        status, worker, attempt, details = rows[job]
-        assert (status, worker, attempt) == ("pending", None, None)
-        assert details["reason"] == "stuck_job_recovery"
+    for job in (stale_running, stale_queued, stale_paused):
+        status, retries, details = rows[job]
+        assert (status, retries) == ("pending", 1)  # a counted retry, as the worker counts
+        assert details["reason"] == "stale_heartbeat"
         assert details["recovered_by"] == "manual_recovery"
-        assert details["previous_worker_id"] == "worker-dead"
+        assert details["worker_id"] == "worker-dead"
+    assert rows[submitted][:2] == ("awaiting_review", 0)
+    assert rows[submitted][2]["submission_evidence"] is True
     assert rows[fresh][0] == "running" and rows[done][0] == "completed"
-    assert rows[paused][0] == "paused"
     assert sorted(events) == sorted(
         [
-            (stale_running, "running", "pending", "manual_recovery"),
-            (stale_queued, "queued", "pending", "manual_recovery"),
+            (stale_running, "pending", "manual_recovery"),
+            (stale_queued, "pending", "manual_recovery"),
+            (stale_paused, "pending", "manual_recovery"),
+            (submitted, "awaiting_review", "manual_recovery"),
         ]
     )
 
     again = recover(database_url, "--stale-seconds", "120", "--apply")
-    assert "0 job(s) put back to pending" in again.stdout
+    assert "0 job(s) handed back" in again.stdout
 
 
 def test_recover_without_a_database_fails_naming_the_variable() -> None:

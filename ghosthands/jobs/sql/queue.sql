@@ -235,22 +235,24 @@ RETURNING j.id, j.status;
 SELECT pg_try_advisory_xact_lock(%(lock_key)s) AS locked;
 
 -- name: recover_stale_jobs
--- Jobs whose runner stopped heartbeating: pending again (counted as a retry, reason in
--- error_details), failed when out of retries, awaiting_review on submission evidence.
+-- Jobs whose runner stopped heartbeating, handed back by the one rule
+-- (gh_handed_back_status, migration 0007): awaiting_review on submission evidence,
+-- pending again (counted as a retry, reason in error_details), failed when out of retries.
+-- Also what `ghosthands jobs recover` runs (a dry run rolls it back).
 WITH stale AS (
     SELECT id, retry_count, max_retries, worker_id, execution_attempt_id, last_heartbeat,
            gh_job_submission_evidence(id, execution_attempt_id) AS submitted
     FROM gh_automation_jobs
     WHERE status = ANY(%(held)s)
-      AND coalesce(last_heartbeat, updated_at) < now() - make_interval(secs => %(stale_seconds)s)
+      AND coalesce(last_heartbeat, started_at, updated_at)
+          < now() - make_interval(secs => %(stale_seconds)s)
     ORDER BY last_heartbeat
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
 ), decided AS (
     SELECT stale.*,
-           CASE WHEN submitted THEN 'awaiting_review'
-                WHEN retry_count < max_retries THEN 'pending'
-                ELSE 'failed' END AS next_status
+           gh_handed_back_status(id, execution_attempt_id, retry_count, max_retries)
+               AS next_status
     FROM stale
 )
 UPDATE gh_automation_jobs j

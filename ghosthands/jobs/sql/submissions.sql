@@ -110,6 +110,9 @@ SET status = 'pending', status_message = %(message)s, retry_count = retry_count 
 WHERE id = %(id)s
   AND (%(owner)s::uuid IS NULL OR user_id = %(owner)s::uuid)
   AND status = ANY (%(retryable)s::text[])
+  -- A cancelled or failed attempt that may have submitted is not run again by a plain
+  -- retry: running it could apply twice (the caller must say so: %(force)s).
+  AND (%(force)s OR NOT gh_job_submission_evidence(id, execution_attempt_id))
 RETURNING id, status, retry_count, updated_at,
           pg_notify('gh_job_created', json_build_object(
               'id', id, 'job_type', job_type, 'priority', priority)::text) AS notified;
@@ -163,7 +166,7 @@ FROM gh_automation_jobs
 WHERE id = %(id)s AND (%(owner)s::uuid IS NULL OR user_id = %(owner)s::uuid);
 
 -- name: deregister_worker
--- Mark a worker draining or offline; when offline, release the jobs it held back to pending (clearing the fencing token so its old runner can write nothing more) and wake the workers.
+-- Mark a worker draining or offline; when offline, hand the jobs it held back by the one rule (gh_handed_back_status: awaiting_review on submission evidence, else pending or failed), clearing the fencing token so its old runner can write nothing more, and wake the workers.
 WITH worker AS (
     UPDATE gh_worker_registry
     SET status = %(status)s,
@@ -172,17 +175,34 @@ WITH worker AS (
             'deregistered_at', now(), 'deregister_reason', %(reason)s::text)
     WHERE worker_id = %(worker_id)s
     RETURNING worker_id, status
-), released AS (
-    UPDATE gh_automation_jobs j
-    SET status = 'pending', status_message = %(message)s, worker_id = NULL,
-        execution_attempt_id = NULL, last_heartbeat = NULL, started_at = NULL,
-        resume_ref = NULL, interaction_type = NULL, interaction_data = NULL,
-        paused_at = NULL
-    FROM worker w
+), decided AS (
+    -- The one hand-back rule (migration 0007): evidence of a submission goes to a person.
+    SELECT j.id, gh_handed_back_status(j.id, j.execution_attempt_id, j.retry_count,
+                                       j.max_retries) AS next_status
+    FROM gh_automation_jobs j, worker w
     WHERE %(status)s = 'offline'
       AND j.worker_id = w.worker_id
       AND j.status = ANY (%(held)s::text[])
-    RETURNING j.id, pg_notify('gh_job_created', json_build_object(
+    FOR UPDATE OF j
+), released AS (
+    UPDATE gh_automation_jobs j
+    SET status = d.next_status,
+        retry_count = j.retry_count + CASE WHEN d.next_status = 'pending' THEN 1 ELSE 0 END,
+        status_message = CASE d.next_status
+            WHEN 'awaiting_review' THEN 'worker deregistered after the form may have been submitted'
+            WHEN 'failed' THEN 'worker deregistered and no retries left'
+            ELSE %(message)s END,
+        completed_at = CASE WHEN d.next_status = 'failed' THEN now() END,
+        worker_id = NULL, last_heartbeat = NULL,
+        -- A job sent to a person keeps its attempt id: its evidence is read by that id.
+        execution_attempt_id = CASE WHEN d.next_status = 'awaiting_review'
+                                    THEN j.execution_attempt_id END,
+        started_at = CASE WHEN d.next_status = 'pending' THEN NULL ELSE j.started_at END,
+        resume_ref = NULL, interaction_type = NULL, interaction_data = NULL,
+        paused_at = NULL
+    FROM decided d
+    WHERE j.id = d.id
+    RETURNING j.id, d.next_status, pg_notify('gh_job_created', json_build_object(
         'id', j.id, 'job_type', j.job_type, 'priority', j.priority)::text) AS notified
 )
 SELECT w.worker_id, w.status,
