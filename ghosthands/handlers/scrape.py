@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 
@@ -12,31 +12,51 @@ from ghosthands.jobs.errors import ErrorCode
 
 _READ_JS = r"""
 (args) => {
-  const clean = (s) => (s || '').replace(/\s+/g, ' ').trim();
+  // Everything a page can make huge is cut: a hostile page must not fill the job row.
+  const clean = (s, n) => (s || '').replace(/\s+/g, ' ').trim().slice(0, n);
+  let budget = args.max_field_chars;
+  let truncated = false;
+  const take = (s, n) => {
+    const t = clean(s, Math.min(n, Math.max(budget, 0)));
+    if (t.length < clean(s, n + 1).length) truncated = true;
+    budget -= t.length;
+    return t;
+  };
   const fields = {};
   for (const [name, selector] of Object.entries(args.selectors)) {
-    try { fields[name] = [...document.querySelectorAll(selector)].slice(0, 200).map((e) => clean(e.innerText || e.textContent)); }
+    try { fields[name] = [...document.querySelectorAll(selector)].slice(0, 200).map((e) => take(e.innerText || e.textContent, 2000)); }
     catch (e) { fields[name] = null; }
   }
   const links = args.links ? [...document.querySelectorAll('a[href]')].slice(0, 500)
-      .map((a) => ({ text: clean(a.innerText), href: a.href })) : [];
-  const text = args.text ? clean(document.body ? document.body.innerText : '').slice(0, args.max_text) : '';
+      .map((a) => ({ text: take(a.innerText, 200), href: String(a.href).slice(0, 2000) })) : [];
+  const text = args.text ? take(document.body ? document.body.innerText : '', args.max_text) : '';
   const meta = {};
-  for (const m of document.querySelectorAll('meta[name], meta[property]'))
-    meta[m.getAttribute('name') || m.getAttribute('property')] = m.content;
-  return { title: document.title, fields, links, text, meta };
+  for (const m of [...document.querySelectorAll('meta[name], meta[property]')].slice(0, 100))
+    meta[clean(m.getAttribute('name') || m.getAttribute('property'), 100)] = clean(m.content, 1000);
+  return { title: clean(document.title, 500), fields, links, text, meta, truncated };
 }
 """
+
+#: The most characters one scrape's selected fields, link texts and page text may hold
+#: together; what a page has beyond it is cut and the result says ``truncated``.
+MAX_FIELD_CHARS = 200_000
 
 
 class ScrapeInput(msgspec.Struct, forbid_unknown_fields=False):
     """``input_data`` of a ``scrape`` job."""
 
-    #: name -> CSS selector; each yields the texts of every matching element (max 200).
-    selectors: dict[str, str] = msgspec.field(default_factory=dict)
+    #: name -> CSS selector; each yields the texts of every matching element (max 200,
+    #: each cut at 2,000 characters).
+    selectors: Annotated[
+        dict[
+            Annotated[str, msgspec.Meta(max_length=100)],
+            Annotated[str, msgspec.Meta(max_length=1000)],
+        ],
+        msgspec.Meta(max_length=50),
+    ] = msgspec.field(default_factory=dict)
     include_text: bool = True
     include_links: bool = True
-    max_text_chars: int = 20_000
+    max_text_chars: Annotated[int, msgspec.Meta(ge=0, le=MAX_FIELD_CHARS)] = 20_000
     #: A CSS selector to wait for before reading (a page that renders late).
     wait_for: str | None = None
 
@@ -86,6 +106,7 @@ class ScrapeHandler:
                     "links": params.include_links,
                     "text": params.include_text,
                     "max_text": params.max_text_chars,
+                    "max_field_chars": MAX_FIELD_CHARS,
                 },
             )
             await ctx.count_action(1)
