@@ -78,10 +78,19 @@ def new_job(services: Services, principal: Principal, body: JobCreateRequest) ->
         tags=body.tags,
         callback_url=body.callback_url,
         valet_task_id=body.valet_task_id,
-        idempotency_key=body.idempotency_key,
+        idempotency_key=scoped_idempotency_key(principal, body.idempotency_key),
         target_worker_id=body.target_worker_id,
         worker_affinity=body.worker_affinity,
     )
+
+
+def scoped_idempotency_key(principal: Principal, key: str | None) -> str | None:
+    """Keys are per caller: a user's are stored under their own prefix (the API shows
+    them without it), so no user can take VALET's keys, or another user's, first. The
+    service's keys are stored as given (what VALET and earlier releases expect)."""
+    if key is None or principal.is_service:
+        return key
+    return f"user:{principal.user_id}:{key}"
 
 
 async def _check_waiting(services: Services, principal: Principal, adding: int) -> None:

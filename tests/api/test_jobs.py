@@ -255,14 +255,20 @@ def test_twenty_concurrent_identical_creates_make_exactly_one_job(api: Api) -> N
     assert [str(r["id"]) for r in rows] == [created_id]
 
 
-def test_another_users_idempotency_key_does_not_leak_their_job(api: Api) -> None:
+def test_idempotency_keys_are_per_caller(api: Api, service: Client) -> None:
     key = f"shared-{uuid.uuid4()}"
     alice, bob = api.user(), api.user()
-    create_job(alice, idempotency_key=key)
-    response = bob.post(f"{PREFIX}/jobs", job_body(idempotency_key=key))
-    assert response.status_code == 409
-    assert "existing_job_id" not in response.json()
-    assert "job_id" not in response.json()["details"][0]
+    first = create_job(alice, idempotency_key=key)
+    # Another user, and VALET, may use the same key: neither is blocked nor sees her job.
+    created = bob.post(f"{PREFIX}/jobs", job_body(idempotency_key=key))
+    assert created.status_code == 201, created.text
+    assert create_job(service, idempotency_key=key)["id"] not in (first["id"], created.json()["id"])
+    # Her own repeat is the duplicate, and her job shows the key as she gave it.
+    again = alice.post(f"{PREFIX}/jobs", job_body(idempotency_key=key))
+    assert again.status_code == 409 and again.json()["existing_job_id"] == first["id"]
+    assert alice.get(f"{PREFIX}/jobs/{first['id']}").json()["idempotency_key"] == key
+    listed = alice.get(f"{PREFIX}/jobs").json()["jobs"]
+    assert [j["idempotency_key"] for j in listed if j["id"] == first["id"]] == [key]
 
 
 # -- batch --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@
 SELECT set_config('gh.actor', %(actor)s, true);
 
 -- name: insert_job
--- Create one job; a repeated idempotency key inserts nothing and returns no row (the unique index decides, also under a race).
+-- Create one job; a repeated idempotency key inserts nothing and returns no row (the unique index decides, also under a race). A user's keys arrive prefixed with user:<id>: (per-caller scope); reads strip it.
 INSERT INTO gh_automation_jobs (
     idempotency_key, user_id, created_by, job_type, target_url, task_description,
     input_data, priority, scheduled_at, max_retries, timeout_seconds, metadata, tags,
@@ -40,7 +40,8 @@ SELECT id, user_id FROM gh_automation_jobs WHERE idempotency_key = %(idempotency
 
 -- name: get_job
 -- One job as the API shows it, if the caller may see it.
-SELECT id, idempotency_key, user_id, created_by, job_type, target_url, task_description,
+SELECT id, regexp_replace(idempotency_key, '^user:[0-9a-f-]{36}:', '') AS idempotency_key,
+       user_id, created_by, job_type, target_url, task_description,
        input_data, priority, scheduled_at, max_retries, retry_count, timeout_seconds,
        status, status_message, started_at, completed_at, last_heartbeat, worker_id,
        target_worker_id, worker_affinity, result_data, result_summary, error_code,
@@ -58,7 +59,8 @@ WHERE id = %(id)s AND (%(owner)s::uuid IS NULL OR user_id = %(owner)s::uuid);
 -- name: list_jobs
 -- One page of the jobs matching the filters, plus the total count (one row with NULL id when the page is empty).
 WITH matched AS (
-    SELECT id, idempotency_key, user_id, created_by, job_type, target_url,
+    SELECT id, regexp_replace(idempotency_key, '^user:[0-9a-f-]{36}:', '') AS idempotency_key,
+           user_id, created_by, job_type, target_url,
            task_description, input_data, priority, scheduled_at, max_retries, retry_count,
            timeout_seconds, status, status_message, started_at, completed_at,
            last_heartbeat, worker_id, target_worker_id, worker_affinity, result_data,
