@@ -105,6 +105,8 @@ class ApplicationFlow:
         self._tried_stored_login = False
         self._new_credentials: tuple[str, str] | None = None
         self._login_pending = False
+        #: The page of the sign-in form the credentials were typed into.
+        self._login_form_url: str | None = None
         self.steps = 0
         self.answerer = answerer
         #: Every answer the model gave that went into the form: question, answer, model.
@@ -535,7 +537,11 @@ class ApplicationFlow:
                     blocker is None or blocker.kind not in ("login", "two_factor")
                 ):
                     self._login_pending = False
-                    await self.session.save_login(page.url, self._new_credentials)
+                    # Credentials belong to the form they were typed into, not to where
+                    # the login ended (an SSO hop can end on another site).
+                    await self.session.save_login(
+                        self._login_form_url or page.url, self._new_credentials
+                    )
                     await self.ctx.progress("signed_in", url=page.url)
                 return
             if blocker.kind == "login" and not self._tried_stored_login:
@@ -592,6 +598,7 @@ class ApplicationFlow:
         ).first
         password = page.locator("input[type=password]").first
         url_before = page.url
+        self._login_form_url = await password.evaluate("el => el.ownerDocument.location.href")
         await user.fill(creds[0])
         await password.fill(creds[1])
         await self.ctx.count_action(2)

@@ -399,17 +399,21 @@ class BrowserSession:
         found: tuple[str, str] | None = await store.get_credentials(self.job.user_id, _domain(url))
         return found
 
-    async def save_login(self, url: str, credentials: tuple[str, str] | None = None) -> None:
-        """After a successful login: keep the session (and the credentials, if new)."""
+    async def save_login(
+        self, login_form_url: str, credentials: tuple[str, str] | None = None
+    ) -> None:
+        """After a successful login: keep the session under the job's site (where the
+        next job starts and looks for it), and new credentials under the site of the
+        form they were typed into, so they are only ever offered to that form's site."""
         store = self.provider.store
         if store is None or self.context is None:
             return
-        domain = _domain(url)
+        site = _domain(self.job.target_url)
         state = await self.context.storage_state()
-        await store.save_session(self.job.user_id, domain, state)
+        await store.save_session(self.job.user_id, site, state)
         if credentials is not None:
-            await store.save_credentials(self.job.user_id, domain, *credentials)
-        log.info("browser_session_saved", job_id=str(self.job.id), domain=domain)
+            await store.save_credentials(self.job.user_id, _domain(login_form_url), *credentials)
+        log.info("browser_session_saved", job_id=str(self.job.id), domain=site)
 
 
 def _user_agent(version: str) -> str:

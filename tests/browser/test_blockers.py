@@ -134,3 +134,90 @@ async def test_login_wall_and_2fa_resolved_by_a_person_then_session_reused(
         ] * 2
     finally:
         await db.close()
+
+
+async def test_credentials_are_kept_for_the_sign_in_form_not_where_the_login_ended(
+    database_url: str, resume_server: str
+) -> None:
+    """An SSO hop: the careers site (127.0.0.1) sends the person to a sign-in form on
+    another site (127.0.0.2), which sends them back. The password is stored for the
+    site whose form it was typed into, so it is never offered to the careers site's
+    own forms (or to any third party's), while the session stays with the careers site."""
+    import msgspec
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import HTMLResponse, RedirectResponse, Response
+    from starlette.routing import Route
+
+    from ghosthands.sample_site.server import SiteServer
+
+    hosts: dict[str, str] = {}
+    posted: list[dict[str, str]] = []
+
+    async def apply(request: Request) -> Response:
+        if request.cookies.get("session") != "ok":
+            return RedirectResponse(f"{hosts['sso']}/login?next={hosts['site']}/callback")
+        return HTMLResponse(
+            "<form method=post action=/apply><label>Email <input name=email type=email "
+            "required></label><button type=submit>Submit application</button></form>"
+        )
+
+    async def applied(request: Request) -> Response:
+        posted.append(dict(await request.form()))
+        return HTMLResponse("<h1>Thank you for applying</h1>")
+
+    async def callback(request: Request) -> Response:
+        response = RedirectResponse(f"{hosts['site']}/apply", status_code=303)
+        response.set_cookie("session", "ok")
+        return response
+
+    async def login(request: Request) -> Response:
+        if request.method == "POST":
+            form = await request.form()
+            if (form.get("username"), form.get("password")) == (PORTAL_USER, PORTAL_PASSWORD):
+                return RedirectResponse(str(request.query_params["next"]), status_code=303)
+        return HTMLResponse(
+            "<h1>Sign in</h1><form method=post><input name=username autocomplete=username>"
+            "<input name=password type=password><button>Sign in</button></form>"
+        )
+
+    site_app = Starlette(
+        routes=[
+            Route("/apply", apply, methods=["GET"]),
+            Route("/apply", applied, methods=["POST"]),
+            Route("/callback", callback),
+        ]
+    )
+    sso_app = Starlette(routes=[Route("/login", login, methods=["GET", "POST"])])
+    settings = Settings(database_url=database_url, poll_seconds=0.05)
+    db = Database(settings, pool_size=3, name="test")
+    await db.open()
+    store = CredentialStore(db, KeyRing([os.urandom(32)]))
+    try:
+        with SiteServer(site_app) as site, SiteServer(sso_app, host="127.0.0.2") as sso:
+            hosts.update(site=site.url, sso=sso.url)
+            allowed = {site.host_port, sso.host_port, resume_server.split("/")[2]}
+            policy = NetworkPolicy(False, frozenset(allowed))
+            async with ChromiumProvider(browser_settings(), policy=policy, store=store) as chromium:
+                data = {"user_data": SAMPLE_PROFILE, "require_resume": False}
+                ctx = await JobBench(db, settings).start(
+                    "apply",
+                    f"{site.url}/apply",
+                    data,
+                    human=[
+                        HumanResolution(
+                            action="credentials", username=PORTAL_USER, password=PORTAL_PASSWORD
+                        )
+                    ],
+                )
+                async with chromium.session(ctx.job) as ctx.browser:
+                    params = msgspec.convert(data, ApplyHandler.input_type)
+                    result = await ApplyHandler().run(ctx, params)
+        assert isinstance(result, HandlerResult), result
+        assert posted == [{"email": "ada.lovelace@example.com"}]
+        user = ctx.job.user_id
+        assert await store.get_credentials(user, "127.0.0.2") == (PORTAL_USER, PORTAL_PASSWORD)
+        assert await store.get_credentials(user, "127.0.0.1") is None
+        assert await store.load_session(user, "127.0.0.1") is not None
+    finally:
+        await db.close()
