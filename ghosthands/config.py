@@ -298,6 +298,9 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("commit_sha", ("GH_COMMIT_SHA", "GIT_COMMIT_SHA"), _nonempty, "unknown"),
     _Field("enable_test_routes", ("GH_ENABLE_TEST_ROUTES",), _bool, False),
     _Field("sse_keepalive_seconds", ("GH_SSE_KEEPALIVE_SECONDS",), _float_range(0.05, 300), 15.0),
+    _Field("max_streams", ("GH_MAX_STREAMS",), _int_range(1, 100000), 500),
+    _Field("max_streams_per_user", ("GH_MAX_STREAMS_PER_USER",), _int_range(1, 1000), 5),
+    _Field("stream_max_seconds", ("GH_STREAM_MAX_SECONDS",), _float_range(1, 86400), 1800.0),
 )
 
 
@@ -369,6 +372,11 @@ class Settings:
     commit_sha: str = "unknown"
     enable_test_routes: bool = False
     sse_keepalive_seconds: float = 15.0
+    #: Open event streams this API process serves at once, and per user token.
+    max_streams: int = 500
+    max_streams_per_user: int = 5
+    #: A stream ends after this long (the client reconnects with Last-Event-ID).
+    stream_max_seconds: float = 1800.0
 
     @property
     def headless(self) -> bool:

@@ -279,13 +279,20 @@ async def stream_job_events(call: Call[None, None]) -> Response:
         status = await services.submissions.status(job_id, owner=call.caller.owner)
     except JobNotFound:
         raise not_found() from None
+    owner = str(call.caller.owner) if call.caller.owner is not None else None
+    try:
+        services.hub.admit(owner)
+    except sse.TooManyStreams as exc:
+        raise ApiError(429, str(exc), code="too_many_streams") from None
     body = sse.event_stream(
         services.hub,
         services.submissions,
         job_id,
+        owner=owner,
         after_id=sse.parse_last_event_id(call.request.headers.get("Last-Event-ID")),
         started_terminal=status in TERMINAL,
         keepalive_seconds=services.settings.sse_keepalive_seconds,
+        max_seconds=services.settings.stream_max_seconds,
     )
     return StreamingResponse(
         body,

@@ -46,7 +46,15 @@ class Services:
             metrics=ApiMetrics(),
             rate_limiter=RateLimiter(db) if db is not None else _NoLimits(),
             submissions=JobSubmissions(db) if db is not None else None,
-            hub=JobEventHub(db) if db is not None else None,
+            hub=(
+                JobEventHub(
+                    db,
+                    max_streams=settings.max_streams,
+                    max_per_owner=settings.max_streams_per_user,
+                )
+                if db is not None
+                else None
+            ),
             keyring=KeyRing(settings.encryption_keys) if settings.encryption_keys else None,
             catalogue=Catalogue.from_settings(settings),
         )

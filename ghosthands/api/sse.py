@@ -46,10 +46,15 @@ IDLE_SECONDS = 30.0
 TICK_SECONDS = 1.0
 
 
+class TooManyStreams(Exception):
+    """This process, or this caller, has as many open streams as it may."""
+
+
 class Subscription:
     """One stream's interest in one job: a wake-up flag, not a queue (the database is)."""
 
-    def __init__(self, job_id: uuid.UUID) -> None:
+    def __init__(self, job_id: uuid.UUID, owner: str | None = None) -> None:
+        self.owner = owner
         self.job_id = job_id
         self.closed = False
         self._woken = anyio.Event()
@@ -76,9 +81,18 @@ class JobEventHub:
     """The process's one LISTEN connection, fanned out to SSE subscribers."""
 
     def __init__(
-        self, db: Database, *, reconnect_seconds: float = 1.0, idle_seconds: float = IDLE_SECONDS
+        self,
+        db: Database,
+        *,
+        reconnect_seconds: float = 1.0,
+        idle_seconds: float = IDLE_SECONDS,
+        max_streams: int = 500,
+        max_per_owner: int = 5,
     ) -> None:
         self._db = db
+        self.max_streams = max_streams
+        self.max_per_owner = max_per_owner
+        self._per_owner: dict[str, int] = {}
         self._reconnect_seconds = reconnect_seconds
         self._idle_seconds = idle_seconds
         self._subscribers: dict[str, set[Subscription]] = {}
@@ -145,20 +159,38 @@ class JobEventHub:
             elif now - idle_since >= self._idle_seconds:
                 return
 
-    def subscribe(self, job_id: uuid.UUID) -> Subscription:
-        sub = Subscription(job_id)
+    def admit(self, owner: str | None = None) -> None:
+        """TooManyStreams when this process, or ``owner`` (a user; the service caller
+        has only the process's limit), has as many open streams as it may."""
+        if self.subscriber_count >= self.max_streams:
+            raise TooManyStreams(f"this server has {self.max_streams} open event streams")
+        if owner is not None and self._per_owner.get(owner, 0) >= self.max_per_owner:
+            raise TooManyStreams(f"at most {self.max_per_owner} open event streams per user")
+
+    def subscribe(self, job_id: uuid.UUID, owner: str | None = None) -> Subscription:
+        """A subscription to ``job_id``'s events (within :meth:`admit`'s limits)."""
+        self.admit(owner)
+        sub = Subscription(job_id, owner)
         if self._draining:
             sub.close()
         self._subscribers.setdefault(str(job_id), set()).add(sub)
+        if owner is not None:
+            self._per_owner[owner] = self._per_owner.get(owner, 0) + 1
         self._wanted.set()
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
         subs = self._subscribers.get(str(sub.job_id))
-        if subs is not None:
+        if subs is not None and sub in subs:
             subs.discard(sub)
             if not subs:
                 del self._subscribers[str(sub.job_id)]
+            if sub.owner is not None:
+                left = self._per_owner.get(sub.owner, 1) - 1
+                if left > 0:
+                    self._per_owner[sub.owner] = left
+                else:
+                    self._per_owner.pop(sub.owner, None)
 
     def drain(self) -> None:
         """End every stream (server shutdown): clients reconnect elsewhere with Last-Event-ID."""
@@ -206,13 +238,22 @@ async def event_stream(
     submissions: JobSubmissions,
     job_id: uuid.UUID,
     *,
+    owner: str | None,
     after_id: int,
     started_terminal: bool,
     keepalive_seconds: float,
+    max_seconds: float,
     retry_ms: int = 2000,
 ) -> AsyncIterator[bytes]:
-    """The body of ``GET /jobs/{id}/events/stream`` (ownership already checked)."""
-    sub = hub.subscribe(job_id)  # before the first read, so nothing slips between
+    """The body of ``GET /jobs/{id}/events/stream`` (ownership and :meth:`admit`
+    already checked). Ends after ``max_seconds``: a stream on a job that never finishes
+    must not hold its slot for ever."""
+    try:
+        sub = hub.subscribe(job_id, owner)  # before the first read: nothing slips between
+    except TooManyStreams:  # taken by a stream admitted at the same moment
+        yield b": too many open streams, retry later\n\n"
+        return
+    ends_at = anyio.current_time() + max_seconds
     log.info("event_stream_opened", job_id=str(job_id), after_id=after_id)
     reason = "client_disconnected"
     try:
@@ -236,7 +277,12 @@ async def event_stream(
                 yield b": server shutting down, reconnect with Last-Event-ID\n\n"
                 reason = "server_draining"
                 return
-            if not await sub.wait(keepalive_seconds):
+            left = ends_at - anyio.current_time()
+            if left <= 0:
+                yield b": stream lifetime reached, reconnect with Last-Event-ID\n\n"
+                reason = "lifetime"
+                return
+            if not await sub.wait(min(keepalive_seconds, left)):
                 yield b": keepalive\n\n"
     except Exception as exc:
         # E.g. the database went away mid-stream: end cleanly; the client reconnects with

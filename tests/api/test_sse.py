@@ -25,7 +25,10 @@ class SseReader:
 
     def __init__(self, api: Api, job_id: str, headers: dict[str, str] | None = None) -> None:
         self.url = f"{api.base_url}{PREFIX}/jobs/{job_id}/events/stream"
-        self.headers = {"X-GH-Service-Key": SERVICE_SECRET, **(headers or {})}
+        # The service's key unless a user's token is given: then as that user.
+        given = headers or {}
+        service = {} if "Authorization" in given else {"X-GH-Service-Key": SERVICE_SECRET}
+        self.headers = {**service, **given}
         self.messages: queue.Queue[tuple[float, dict[str, str]]] = queue.Queue()
         self.comments: list[str] = []
         self.status: int | None = None
@@ -221,3 +224,30 @@ def test_drain_ends_open_streams_promptly(start_api: Any) -> None:
     assert time.monotonic() - signalled < 5  # far inside the 10 s drain limit
     closed = [e for e in api.proc.events() if e.get("event") == "event_stream_closed"]
     assert [e["reason"] for e in closed] == ["server_draining"] * 3
+
+
+def test_streams_are_bounded_per_user_and_in_time(start_api: Any) -> None:
+    """A user holds at most GH_MAX_STREAMS_PER_USER streams; every stream ends after
+    GH_STREAM_MAX_SECONDS, even on a job that never finishes (the client reconnects)."""
+    api = start_api(GH_MAX_STREAMS_PER_USER="2", GH_STREAM_MAX_SECONDS="1.5")
+    user = api.user()
+    token = user.http.headers["Authorization"]
+    job_id = create_job(user)["id"]
+    readers = [SseReader(api, job_id, {"Authorization": token}) for _ in range(2)]
+    for reader in readers:
+        reader.next_event()  # both open and streaming
+    third = user.get(f"{PREFIX}/jobs/{job_id}/events/stream")
+    assert third.status_code == 429 and third.json()["error"] == "too_many_streams"
+    # Another user is not affected by this one's streams.
+    other = api.user()
+    other_job = create_job(other)["id"]
+    other_reader = SseReader(api, other_job, {"Authorization": other.http.headers["Authorization"]})
+    other_reader.next_event()
+    started = time.monotonic()
+    for reader in readers:
+        assert reader.ended.wait(10), "the stream outlived its lifetime"
+        assert ": stream lifetime reached, reconnect with Last-Event-ID" in reader.comments
+    assert time.monotonic() - started < 8
+    # The slots are free again.
+    again = SseReader(api, job_id, {"Authorization": token})
+    again.next_event()
