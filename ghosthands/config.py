@@ -299,6 +299,9 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("enable_test_routes", ("GH_ENABLE_TEST_ROUTES",), _bool, False),
     _Field("sse_keepalive_seconds", ("GH_SSE_KEEPALIVE_SECONDS",), _float_range(0.05, 300), 15.0),
     _Field("max_streams", ("GH_MAX_STREAMS",), _int_range(1, 100000), 500),
+    _Field(
+        "monitoring_cache_seconds", ("GH_MONITORING_CACHE_SECONDS",), _float_range(0, 60), 5.0
+    ),
     _Field("max_streams_per_user", ("GH_MAX_STREAMS_PER_USER",), _int_range(1, 1000), 5),
     _Field("stream_max_seconds", ("GH_STREAM_MAX_SECONDS",), _float_range(1, 86400), 1800.0),
 )
@@ -374,6 +377,8 @@ class Settings:
     sse_keepalive_seconds: float = 15.0
     #: Open event streams this API process serves at once, and per user token.
     max_streams: int = 500
+    #: How long the public monitoring routes share one read of the database.
+    monitoring_cache_seconds: float = 5.0
     max_streams_per_user: int = 5
     #: A stream ends after this long (the client reconnects with Last-Event-ID).
     stream_max_seconds: float = 1800.0

@@ -13,10 +13,12 @@ import datetime as dt
 import time
 
 import anyio
+import msgspec
 from starlette.responses import HTMLResponse, Response
 
 from ghosthands import __version__
 from ghosthands.api.dashboard import CSP, render_dashboard
+from ghosthands.api.errors import ApiError
 from ghosthands.api.metrics import FleetSnapshot, read_fleet
 from ghosthands.api.routing import Call, Endpoint, json_response
 from ghosthands.api.schemas import (
@@ -43,8 +45,10 @@ EXPECTED_SCHEMA = max(m.version for m in shipped_migrations())
 DB_CHECK_SECONDS = 2.0
 
 
-async def monitoring_health(call: Call[None, None]) -> Response:
-    services: Services = call.services
+async def _database_checks(
+    services: Services,
+) -> tuple[CheckResult, SchemaCheck, WorkersCheck | None]:
+    """The health's database reads: reachability, schema version, the worker registry."""
     settings = services.settings
     database = CheckResult(ok=False, detail="no database configured")
     expected = EXPECTED_SCHEMA
@@ -90,6 +94,18 @@ async def monitoring_health(call: Call[None, None]) -> Response:
                 detail=f"database unreachable ({type(exc).__name__})",
                 latency_ms=round((time.perf_counter() - started) * 1000, 2),
             )
+    return database, schema, workers
+
+
+async def monitoring_health(call: Call[None, None]) -> Response:
+    services: Services = call.services
+    settings = services.settings
+    database, schema, workers = await services.health_cache.get(lambda: _database_checks(services))
+    if workers is not None and not _is_operator(call):
+        # Host names are for the service's operators, not for anyone who asks.
+        workers = msgspec.structs.replace(
+            workers, workers=[msgspec.structs.replace(w, host=None) for w in workers.workers]
+        )
     providers = {
         "google": bool(settings.google_api_key),
         "openai": bool(settings.openai_api_key),
@@ -125,9 +141,12 @@ async def monitoring_metrics(call: Call[None, None]) -> Response:
 
 async def monitoring_dashboard(call: Call[None, None]) -> Response:
     services: Services = call.services
-    page = render_dashboard(
-        await _fleet_or_none(services), stale_seconds=services.settings.stale_seconds
-    )
+    fleet = await _fleet_or_none(services)
+    if fleet is not None and not _is_operator(call):
+        fleet = msgspec.structs.replace(
+            fleet, workers=[msgspec.structs.replace(w, host=None) for w in fleet.workers]
+        )
+    page = render_dashboard(fleet, stale_seconds=services.settings.stale_seconds)
     return HTMLResponse(
         page,
         headers={
@@ -139,7 +158,13 @@ async def monitoring_dashboard(call: Call[None, None]) -> Response:
 
 
 async def _fleet_or_none(services: Services) -> FleetSnapshot | None:
-    """The database's view of the fleet, or None when it cannot be read in time."""
+    """The database's view of the fleet (shared for a few seconds), or None when it
+    cannot be read in time."""
+    snapshot: FleetSnapshot | None = await services.fleet_cache.get(lambda: _read_fleet(services))
+    return snapshot
+
+
+async def _read_fleet(services: Services) -> FleetSnapshot | None:
     if services.db is None:
         return None
     try:
@@ -148,6 +173,14 @@ async def _fleet_or_none(services: Services) -> FleetSnapshot | None:
     except (Exception, TimeoutError) as exc:
         log.warning("metrics_fleet_read_failed", error=type(exc).__name__)
         return None
+
+
+def _is_operator(call: Call[None, None]) -> bool:
+    """Whether a public route's caller nonetheless proved to be the service."""
+    try:
+        return bool(call.services.auth.authenticate(call.request).is_service)
+    except ApiError:
+        return False
 
 
 ENDPOINTS: list[Endpoint] = [

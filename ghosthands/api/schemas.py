@@ -571,7 +571,8 @@ class CheckResult(Struct, kw_only=True, omit_defaults=True):
 class WorkerHeartbeat(Struct, kw_only=True):
     worker_id: str
     status: str
-    host: str
+    #: Shown to the service caller only (send its key to the public monitoring routes).
+    host: str | None
     current_jobs: int
     max_jobs: int
     last_heartbeat: dt.datetime

@@ -7,8 +7,13 @@ every job-creating route shares (whose job it is, which URLs it may name).
 from __future__ import annotations
 
 import dataclasses
+import math
+import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
+
+import anyio
 
 from ghosthands.api.auth import Authenticator, Principal
 from ghosthands.api.decoding import FieldError, ValidationFailed
@@ -25,6 +30,25 @@ from ghosthands.llm.catalogue import Catalogue
 from ghosthands.netguard import NO_EXCEPTIONS
 
 
+class TtlCache:
+    """One value, recomputed at most every ``seconds`` however many ask at once."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._value: Any = None
+        self._at = -math.inf
+        self._lock = anyio.Lock()
+
+    async def get(self, compute: Callable[[], Awaitable[Any]]) -> Any:
+        if time.monotonic() - self._at < self.seconds:
+            return self._value
+        async with self._lock:  # one reader computes, the others wait for its result
+            if time.monotonic() - self._at >= self.seconds:
+                self._value = await compute()
+                self._at = time.monotonic()
+            return self._value
+
+
 @dataclasses.dataclass
 class Services:
     settings: Settings
@@ -36,6 +60,10 @@ class Services:
     hub: Any  # JobEventHub
     keyring: KeyRing | None
     catalogue: Catalogue
+    #: The monitoring routes' database reads, shared for a few seconds: they are
+    #: public, and counting the jobs table per request would let anyone load the pool.
+    fleet_cache: TtlCache
+    health_cache: TtlCache
 
     @classmethod
     def build(cls, settings: Settings, db: Database | None) -> Services:
@@ -57,11 +85,13 @@ class Services:
             ),
             keyring=KeyRing(settings.encryption_keys) if settings.encryption_keys else None,
             catalogue=Catalogue.from_settings(settings),
+            fleet_cache=TtlCache(settings.monitoring_cache_seconds),
+            health_cache=TtlCache(settings.monitoring_cache_seconds),
         )
 
 
 class _NoLimits:
-    async def hit(self, principal: Principal) -> None:
+    async def hit(self, principal: Principal, cost: int = 1) -> None:
         return None
 
 

@@ -125,6 +125,9 @@ def base_env(database_url: str, port: int) -> dict[str, str]:
         "CORS_ORIGIN": CORS_ORIGIN,
         "GH_SSE_KEEPALIVE_SECONDS": "30",
         "GH_LOG_LEVEL": "info",
+        # Tests read monitoring figures right after changing the database; the sharing
+        # of one read between requests has a test of its own.
+        "GH_MONITORING_CACHE_SECONDS": "0",
     }
 
 

@@ -157,3 +157,31 @@ def test_metrics_histogram_by_route_template_and_job_gauges(start_api: Any) -> N
     assert _sample(text, "gh_jobs_by_status", status="pending") == 2
     assert _sample(text, "gh_jobs_by_status", status="cancelled") == 1
     assert _sample(text, "gh_jobs_by_status", status="running") == 0
+
+
+def test_public_monitoring_shares_one_read_and_shows_hosts_to_the_service_only(
+    start_api: Any,
+) -> None:
+    from tests.support import wait_until
+
+    api = start_api(GH_MONITORING_CACHE_SECONDS="4", GH_STALE_SECONDS="120")
+    api.sql("INSERT INTO gh_worker_registry (worker_id, host) VALUES ('w-1', 'host-secret')")
+    anonymous = api.anonymous().get("/monitoring/health").json()
+    [worker] = anonymous["checks"]["workers"]["workers"]
+    assert worker["host"] is None  # anyone may ask; host names are not for anyone
+    assert "host-secret" not in api.anonymous().get("/monitoring/dashboard").text
+    service = api.service()
+    [worker] = service.get("/monitoring/health").json()["checks"]["workers"]["workers"]
+    assert worker["host"] == "host-secret"
+    assert "host-secret" in service.get("/monitoring/dashboard").text
+
+    # A change shows after the shared read expires, not on every request.
+    api.sql("INSERT INTO gh_worker_registry (worker_id, host) VALUES ('w-2', 'host-b')")
+
+    def workers_seen() -> int:
+        body = api.anonymous().get("/monitoring/health").json()
+        return len(body["checks"]["workers"]["workers"])
+
+    assert workers_seen() == 1  # served from the read taken a moment ago
+    wait_until(lambda: workers_seen() == 2, 10, "the next read after the window")
+
