@@ -14,10 +14,14 @@ keys that fit equally well but disagree give no answer. Then the profile: its va
 as they are, or derived where they follow plainly (work eligibility, sponsorship and
 citizenship from ``work_authorization``; the phone's country code; whether the
 applicant worked for this employer; age; a start date from a notice period).
-Self-identification (EEO) is answered only from the profile's ``eeo``, or declined when
-required. Options are chosen by the same words or synonyms, yes / no in the page's
-words, a phone code, a number range, a degree level, an immigration status, or wording
-that scores at least ``MATCH_THRESHOLD`` and clearly above the runner-up.
+Self-identification (EEO) is answered only from the profile's ``eeo``, or declined with
+the page's own "decline to self-identify" option, required or not. A field of one entry
+of a work history or education list ("Work Experience 1") is answered from that entry.
+Options are chosen by the same words or synonyms, a place (the city, in the answer's
+state), yes / no in the page's words, a phone code, a number range, a degree level, an
+immigration status, or wording that scores at least ``MATCH_THRESHOLD`` and clearly above
+the runner-up. Answers for typeaheads carry ``alternatives`` to type when the value
+itself finds nothing ("Bachelor's Degree" for "Bachelor of Science").
 """
 
 from __future__ import annotations
@@ -311,6 +315,10 @@ class FieldInfo:
     errors: list[str] = field(default_factory=list)
     invalid: bool = False
     describedby: str = ""
+    #: The heading of the section the field sits in ("Work Experience 1" above the "From"
+    #: date of that entry): a numbered entry of a work history or education list makes
+    #: :meth:`AnswerBook.answer_for` answer from that entry.
+    section: str = ""
 
     @classmethod
     def from_js(cls, data: dict[str, Any], frame: int) -> FieldInfo:
@@ -342,10 +350,20 @@ def _is_placeholder_option(option: dict[str, Any]) -> bool:
         return True
     text = normalise(str(option.get("text", "")))
     if option.get("value", None) == "" and (
-        not text or re.match(r"^(select|choose|please|pick|none selected|loading)", text)
+        not text
+        or re.match(r"^(select|choose|please|pick|none selected|loading|make a selection)", text)
     ):
         return True
-    return text in ("", "select", "choose", "select one", "choose one", "please select")
+    return text in (
+        "",
+        "select",
+        "choose",
+        "select one",
+        "choose one",
+        "please select",
+        "make a selection",
+        "select an option",
+    )
 
 
 @dataclass
@@ -544,7 +562,8 @@ _DEGREE_LEVELS = (
     ("doctorate", r"\b(phd|ph d|doctor(ate|al)?|dphil|md|jd)\b"),
     ("master", r"\b(master|masters|msc|ms|ma|mba|meng|m s|m a)\b"),
     ("bachelor", r"\b(bachelor|bachelors|bsc|bs|ba|beng|b s|b a|undergraduate)\b"),
-    ("associate", r"\b(associate|associates|aa|as)\b"),
+    # "as" alone, not the word in "Same as above"
+    ("associate", r"\b(associate|associates|aa|aas)\b|^as$"),
     ("high_school", r"\b(high school|secondary|ged|diploma)\b"),
 )
 
@@ -555,6 +574,58 @@ def degree_level(text: str) -> str | None:
         if re.search(pattern, norm):
             return level
     return None
+
+
+#: How option lists commonly name a degree level, most specific first: what to type into
+#: a filterable dropdown where the profile's "Bachelor of Science" matches nothing.
+_DEGREE_LABELS = {
+    "doctorate": ("Doctorate", "Doctor"),
+    "master": ("Master's Degree", "Master's", "Master"),
+    "bachelor": ("Bachelor's Degree", "Bachelor's", "Bachelor"),
+    "associate": ("Associate's Degree", "Associate's", "Associate"),
+    "high_school": ("High School Diploma", "High School"),
+}
+
+
+#: Degrees with an option of their own beside the level's ("Master of Business
+#: Administration (M.B.A.)" beside "Master's Degree").
+_DEGREE_MARKERS = (
+    ("mba", r"\b(mba|m b a|master of business administration)\b"),
+    ("jd", r"\b(jd|j d|juris doctor)\b"),
+    ("md", r"\b(md|m d|doctor of medicine)\b"),
+    ("phd", r"\b(phd|ph d|dphil|doctor of philosophy)\b"),
+)
+
+
+def _degree_marker(norm: str) -> str | None:
+    for marker, pattern in _DEGREE_MARKERS:
+        if re.search(pattern, norm):
+            return marker
+    return None
+
+
+def _by_degree(wanted: str, texts: list[tuple[dict[str, Any], str, str]]) -> dict[str, Any] | None:
+    """The option of the answer's degree level: the only one, or of several ("Master's
+    Degree", "Master of Business Administration (M.B.A.)") the one naming the same degree
+    (an MBA), else the level's plain one."""
+    level = degree_level(wanted)
+    if level is None:
+        return None
+    same = [(o, text) for o, text, _ in texts if degree_level(text) == level]
+    if len(same) <= 1:
+        return same[0][0] if same else None
+    marker = _degree_marker(normalise(wanted))
+    if marker is not None:
+        return _unique([o for o, text in same if _degree_marker(text) == marker])
+    plain = {normalise(label) for label in _DEGREE_LABELS[level]}
+    return _unique([o for o, text in same if _degree_marker(text) is None and text in plain])
+
+
+def degree_alternatives(degree: str) -> list[str]:
+    """Other ways to write ``degree``'s level ("Bachelor of Science" -> "Bachelor's Degree",
+    "Bachelor's", "Bachelor"), for typing into a filterable dropdown."""
+    labels = _DEGREE_LABELS.get(degree_level(degree) or "", ())
+    return [label for label in labels if normalise(label) != normalise(degree)]
 
 
 def _strip_dial(text: str) -> str:
@@ -674,6 +745,80 @@ def _by_dial_code(
     )
 
 
+@dataclass(frozen=True)
+class _Place:
+    """A place written "City, State, Country": each part normalised; states as US codes,
+    countries as ISO codes, parts that are neither as they are ("duarte", "ontario")."""
+
+    city: str
+    states: frozenset[str]
+    countries: frozenset[str]
+    others: frozenset[str]
+
+
+def _us_state(part: str, last: bool) -> str | None:
+    """The US state code a normalised part names ("ca", "california"); a bare code in the
+    last of several parts is read as a country ("..., CA" there is Canada) by the caller."""
+    if not last and part.upper() in US_STATES:
+        return part.upper()
+    for code, name in US_STATES.items():
+        if part == normalise(name):
+            return code
+    return None
+
+
+def _place(text: str) -> _Place | None:
+    parts = [normalise(p) for p in str(text).split(",")]
+    parts = [p for p in parts if p]
+    if len(parts) < 2:
+        return None if not parts else _Place(parts[0], frozenset(), frozenset(), frozenset())
+    states: set[str] = set()
+    countries: set[str] = set()
+    others: set[str] = set()
+    for i, part in enumerate(parts[1:], 1):
+        code = _us_state(part, last=i == len(parts) - 1 and len(parts) > 2)
+        country = None if code else country_of(part)
+        if code:
+            states.add(code)
+        elif country is not None:
+            countries.add(country.code)
+        else:
+            others.add(part)
+    return _Place(parts[0], frozenset(states), frozenset(countries), frozenset(others))
+
+
+def _by_place(answer: str, options: Sequence[dict[str, Any]]) -> tuple[bool, dict[str, Any] | None]:
+    """For "City, State" / "City, Country" answers: (whether this applies, the option of
+    that city that agrees with the state and country). "San Francisco, CA" picks "San
+    Francisco, California, United States", not "South San Francisco, California, ..." nor
+    "San Francisco de Macorís, Duarte, Dominican Republic"; an option of the city alone
+    ("San Francisco") is taken when no option says more."""
+    if "," not in answer:
+        return False, None
+    want = _place(answer)
+    if want is None or want.others or not (want.states or want.countries):
+        return False, None  # "Yes, I am authorized" is no place
+    countries = want.countries | ({"US"} if want.states else frozenset())
+    candidates: list[tuple[int, dict[str, Any]]] = []
+    looks_like_places = False
+    for option in options:
+        text = str(option.get("text", ""))
+        looks_like_places = looks_like_places or "," in text
+        got = _place(text)
+        if got is None or got.city != want.city:
+            continue
+        got_countries = got.countries | ({"US"} if got.states else frozenset())
+        if want.states and got.states and not want.states & got.states:
+            continue
+        if countries and got_countries and not countries & got_countries:
+            continue
+        candidates.append((len(want.states & got.states) + len(countries & got_countries), option))
+    if not candidates:
+        return looks_like_places, None
+    best = max(score for score, _ in candidates)
+    return True, _unique([o for score, o in candidates if score == best])
+
+
 def choose_option(answer: Any, options: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
     """The option of a choice field that means ``answer``, or None when none clearly does."""
     if not options:
@@ -690,6 +835,10 @@ def choose_option(answer: Any, options: Sequence[dict[str, Any]]) -> dict[str, A
     for option, _, _ in texts:
         if _aliases(str(option.get("text", ""))) & names:
             return option
+    # 1b. a place: the city, in the answer's state / country
+    applies, place = _by_place(wanted, options)
+    if applies:
+        return place
     # 2. "decline to answer" in the page's words
     if _DECLINE.search(normalise(wanted)):
         return _unique([o for o, text, _ in texts if _DECLINE.search(text)])
@@ -715,11 +864,10 @@ def choose_option(answer: Any, options: Sequence[dict[str, Any]]) -> dict[str, A
         if len(inside) == 1:
             return inside[0]
     # 6. the same degree level ("Bachelor of Science" -> "Bachelor's degree")
-    level = degree_level(wanted)
-    if level is not None:
-        same = [o for o, text, _ in texts if degree_level(text) == level]
-        if len(same) == 1:
-            return same[0]
+    if degree_level(wanted) is not None:
+        by_degree = _by_degree(wanted, texts)
+        if by_degree is not None:
+            return by_degree
     # 7. the same immigration status ("Green card holder" -> "Permanent Resident")
     status = visa_category(wanted)
     if status is not None and any(visa_category(text) for _, text, _ in texts):
@@ -755,6 +903,17 @@ def parse_date(value: Any) -> dt.date | None:
     ):
         try:
             return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def parse_month(value: Any) -> dt.date | None:
+    """The first day of a month written without a day: "2019-03", "03/2019", "March 2019"."""
+    text = str(value).strip()
+    for fmt in ("%Y-%m", "%m/%Y", "%m-%Y", "%Y/%m", "%B %Y", "%b %Y"):
+        try:
+            return dt.datetime.strptime(text, fmt).date().replace(day=1)
         except ValueError:
             continue
     return None
@@ -1035,6 +1194,52 @@ _EEO_FIELDS = {
     "transgender": "transgender",
 }
 _DEGREE_RANK = {"high_school": 1, "associate": 2, "bachelor": 3, "master": 4, "doctorate": 5}
+#: What to type into a self-identification typeahead whose options are not known yet, to
+#: bring up its "decline" option ("Decline To Self Identify", "I don't wish to answer",
+#: "I prefer not to say", "I do not want to answer").
+#: Most telling first: an engine may type only the first few.
+_DECLINE_TYPED = ("Decline", "answer", "prefer not", "wish", "self-identify")
+#: Option lists that are a self-identification question whatever the question says
+#: ("Please check one of the boxes below:" above Workday's disability form).
+_EEO_BY_OPTIONS = (
+    ("disability", re.compile(r"\b(disabilit(y|ies)|disabled)\b")),
+    ("veteran", re.compile(r"\bveterans?\b")),
+)
+#: A question that asks which of the listed skills the applicant has.
+_SKILLS_QUESTION = re.compile(
+    r"\b(skills?|tools?|technolog\w*|languages?|frameworks?|librar(y|ies)|databases?)\b|"
+    r"\b(have|do) you (ever )?(used|use|worked with|work with|know|experience with)\b|"
+    r"\b(familiar|proficient|experienced|experience|comfortable) (with|in|using)\b|"
+    r"\bused in production\b"
+)
+#: The label of one entry of a work history or education list ("Work Experience 1").
+_WORK_ENTRY = re.compile(
+    r"^(work|professional|employment|job|relevant) (experience|history)( (?P<n>\d{1,2}))?$|"
+    r"^(experience|employment|employer|job|position) (?P<m>\d{1,2})$"
+)
+_EDUCATION_ENTRY = re.compile(
+    r"^(education|education history|academic history)( (?P<n>\d{1,2}))?$|"
+    r"^(school|degree) (?P<m>\d{1,2})$"
+)
+#: The slots a field of an entry answers from that entry; its other place fields (a
+#: job's "Location") are the entry's, not the applicant's, and stay unanswered.
+_ENTRY_PLACE_SLOTS = frozenset(
+    {"location", "city", "state", "country", "zip", "address", "address_line2"}
+)
+_WORK_ENTRY_SLOTS = frozenset({"title", "company"}) | _ENTRY_PLACE_SLOTS
+_EDUCATION_ENTRY_SLOTS = (
+    frozenset({"school", "degree", "field_of_study", "graduation_year", "highest_education"})
+    | _ENTRY_PLACE_SLOTS
+)
+_ENTRY_FROM = re.compile(r"^(from|start|start date|started|date from|from date|start month)$")
+_ENTRY_TO = re.compile(r"^(to|end|end date|ended|until|date to|to date|end month)$")
+_ENTRY_CURRENT = re.compile(
+    r"\b(i )?current(ly)? (work|working|employed|study|studying) (here|there)\b|"
+    r"^(current|current (job|role|position|employer))$|\bstill (work|working) (here|there)\b"
+)
+_ENTRY_DESCRIPTION = re.compile(
+    r"\b(description|responsibilities|duties|achievements|summary|what did you do)\b"
+)
 
 
 def _contains(short: str, long: str) -> bool:
@@ -1085,7 +1290,9 @@ class AnswerBook:
         self.profile = profile
         self.qa = {k: v for k, v in (qa_answers or {}).items() if v is not None and str(v).strip()}
         self.accept_required_consents = accept_required_consents
-        self.decline_required_eeo = decline_required_eeo
+        #: Decline self-identification the profile does not answer, where the page offers
+        #: to (required or optional questions alike).
+        self.decline_eeo = decline_required_eeo
         #: Answers given from outside the book (a model's, source "model:<alias>"), by
         #: the form engine's field key. The engine tries them before :meth:`answer_for`;
         #: they live here so a browser recovery does not ask again.
@@ -1420,8 +1627,42 @@ class AnswerBook:
             return None
         named = f"{country.name} (+{dial})" if country else f"+{dial}"
         if f.kind in _TEXT_KINDS:
-            return Answer(f"+{dial}", "derived:phone_country_code", [dial])
-        return Answer(named, "derived:phone_country_code", [f"+{dial}"])
+            # A text box, or a search box ("Country Phone Code" on Workday) where "+1"
+            # brings up Canada and the United States: the country's name tells them apart.
+            more = [named, country.name] if country else []
+            return Answer(f"+{dial}", "derived:phone_country_code", [dial, *more])
+        more = [country.name] if country else []
+        return Answer(named, "derived:phone_country_code", [*more, f"+{dial}"])
+
+    def _place_answer(self, f: FieldInfo, slot: str) -> Answer | None:
+        """The applicant's city ("city") or "City, State" ("location"). Typeaheads get
+        "City, State" whatever they ask, so their suggestion in the right state can be
+        told from the other cities of that name, and other spellings to type."""
+        if _asks_yes_no(f, normalise(f.question)):
+            return None  # "Is your current location in the US?" is not asking where
+        loc = self.profile.location
+        city, state, country = (_as_text(x) for x in (loc.city, loc.state, loc.country))
+        typeahead = f.kind not in _TEXT_KINDS or slot == "location"
+        if slot == "city" and not typeahead:
+            return self._shape(f, city, "profile:city", "city") if city else None
+        if city is None:
+            value = self.profile_value(slot)
+            return None if value is None else self._shape(f, value, f"profile:{slot}", slot)
+        qualifier = state or country
+        value = f"{city}, {qualifier}" if qualifier else city
+        alternatives: list[str] = []
+        state_name = US_STATES.get((state or "").upper())
+        if state_name:
+            alternatives.append(f"{city}, {state_name}")
+        if qualifier:
+            alternatives.append(city)
+        return Answer(value, f"profile:{slot}", alternatives)
+
+    def _derive_city(self, f: FieldInfo) -> Answer | None:
+        return self._place_answer(f, "city")
+
+    def _derive_location(self, f: FieldInfo) -> Answer | None:
+        return self._place_answer(f, "location")
 
     def _employment_with_employer(self, f: FieldInfo) -> list[WorkHistory] | None:
         """The work history entries at the employer this application is for; None when
@@ -1465,12 +1706,124 @@ class AnswerBook:
         ranked = [(_DEGREE_RANK.get(degree_level(d) or "", 0), d) for d in degrees]
         if len(ranked) > 1 and any(rank == 0 for rank, _ in ranked):
             return None  # a degree we cannot place: which is highest is unknown
-        return Answer(max(ranked)[1], "derived:highest_education")
+        return self._shape(f, max(ranked)[1], "derived:highest_education", "highest_education")
 
     def _eeo_answer(self, intent: str) -> Answer | None:
         name = _EEO_FIELDS.get(intent)
         value = _as_text(getattr(self.profile.eeo, name)) if name else None
         return Answer(value, f"profile:eeo.{name}") if value else None
+
+    @staticmethod
+    def _eeo_by_options(f: FieldInfo) -> str | None:
+        """The self-identification question an option list asks when its wording does not
+        say (Workday's disability form: "Please check one of the boxes below:")."""
+        texts = [normalise(str(o.get("text", ""))) for o in f.real_options]
+        if len(texts) < 2 or not any(_DECLINE.search(t) for t in texts):
+            return None
+        for intent, pattern in _EEO_BY_OPTIONS:
+            if sum(1 for t in texts if pattern.search(t)) >= 2:
+                return intent
+        return None
+
+    @staticmethod
+    def _decline(f: FieldInfo) -> Answer | None:
+        """The page's own "decline to self-identify" option, if it has one."""
+        if f.kind in _TEXT_KINDS or f.kind in ("checkbox", "switch", "file", "date"):
+            return None
+        options = f.real_options
+        if not options:
+            if f.kind != "combobox":
+                return None
+            # A typeahead shows its options only when typed into: type what brings up
+            # the decline option; the engine picks it by the value.
+            return Answer("Decline to self-identify", "decline", list(_DECLINE_TYPED))
+        for option in options:
+            text = str(option.get("text", ""))
+            if _DECLINE.search(normalise(text)):
+                return Answer([text] if f.kind == "checkbox_group" else text, "decline")
+        return None
+
+    # -- entries of a work history or an education list ----------------------------------
+
+    @staticmethod
+    def _entry_of(f: FieldInfo) -> tuple[str, int] | None:
+        """("work" | "education", index) when ``f`` belongs to one entry of a list of jobs
+        or schools ("Work Experience 1", "Education 2")."""
+        # The group around the field ("Work Experience 1" around "Company"), or the heading
+        # of its section when that is numbered: "Work Experience 1" above the "From" date
+        # group. An unnumbered heading ("Education") may head other questions too.
+        labels = [(f.section, True)]
+        if f.kind not in ("radio", "checkbox_group"):  # their group label is the question
+            labels.append((f.group_label, False))
+        for label, numbered in labels:
+            norm = normalise(label)
+            for kind, pattern in (("work", _WORK_ENTRY), ("education", _EDUCATION_ENTRY)):
+                match = pattern.match(norm)
+                if match is None:
+                    continue
+                number = match.group("n") or match.group("m")
+                if number or not numbered:
+                    return kind, max(int(number or 1) - 1, 0)
+        return None
+
+    def _entry_answer(
+        self, f: FieldInfo, slot: str | None, kind: str, index: int
+    ) -> Answer | bool | None:
+        """The answer from entry ``index`` of the work history or education; False when
+        the field is not one an entry answers (the caller goes on as usual)."""
+        question = normalise(f.question)
+        entries: Sequence[Any] = (
+            self.profile.work_history if kind == "work" else self.profile.education
+        )
+        entry = entries[index] if index < len(entries) else None
+        source = f"profile:{'work_history' if kind == 'work' else 'education'}[{index}]"
+        if _ENTRY_FROM.match(question) or _ENTRY_TO.match(question):
+            if entry is None:
+                return None
+            start = bool(_ENTRY_FROM.match(question))
+            if not start and kind == "work" and entry.current:
+                return None
+            value = _as_text(entry.start_date if start else entry.end_date)
+            if value is None:
+                return None
+            return Answer(
+                value,
+                f"{source}.{'start' if start else 'end'}_date",
+                [],
+                parse_date(value) or parse_month(value),
+            )
+        if kind == "work" and f.kind in ("checkbox", "switch") and _ENTRY_CURRENT.search(question):
+            if entry is None:
+                return None
+            if entry.current is not None:
+                return Answer(bool(entry.current), f"{source}.current")
+            return Answer(False, f"{source}.current") if entry.end_date else None
+        if (
+            kind == "work"
+            and slot is None
+            and f.kind in _TEXT_KINDS
+            and _ENTRY_DESCRIPTION.search(question)
+        ):
+            value = _as_text(entry.description) if entry else None
+            return None if value is None else Answer(value, f"{source}.description")
+        known = _WORK_ENTRY_SLOTS if kind == "work" else _EDUCATION_ENTRY_SLOTS
+        if slot not in known:
+            return False
+        if entry is None or slot in _ENTRY_PLACE_SLOTS:
+            return None
+        if slot == "highest_education":
+            slot = "degree"
+        if kind == "work":
+            value = {"title": entry.title, "company": entry.company}.get(slot)
+        else:
+            value = {
+                "school": entry.school,
+                "degree": entry.degree,
+                "field_of_study": entry.field_of_study,
+                "graduation_year": entry.graduation_year or (entry.end_date or "")[:4] or None,
+            }.get(slot)
+        value = _as_text(value)
+        return None if value is None else self._shape(f, value, f"{source}.{slot}", slot)
 
     # -- the one entry point -----------------------------------------------------------
 
@@ -1478,19 +1831,30 @@ class AnswerBook:
         """What to put in ``f``, or None to leave it alone."""
         if f.kind == "file":
             return None  # the resume is placed by the engine, not answered
+        slot = self.slot_of(f)
+        entry = self._entry_of(f)
+        if entry is not None:
+            # A field of one job or school of a list: that entry's, never the applicant's
+            # own ("Location" of Work Experience 1 is where that job was).
+            from_entry = self._entry_answer(f, slot, *entry)
+            if from_entry is not False:
+                return from_entry if isinstance(from_entry, Answer) else None
         matched = self.match_question(f.question)
         if matched is not None:
             return self._shape(f, matched[1], f"qa:{matched[0]}", self.intent(f.question))
         if f.kind == "checkbox_group" and normalise(f.question):
+            question = normalise(f.question)
             chosen = self._skills_in(f.options)
-            if chosen and re.search(
-                r"\b(skills?|tools?|technolog|languages?|frameworks?)\b", normalise(f.question)
-            ):
+            if chosen and _SKILLS_QUESTION.search(question) and not _NEGATED.search(question):
                 return Answer(chosen, "profile:skills")
-        slot = self.slot_of(f)
-        if slot in _EEO_FIELDS:
-            answer = self._eeo_answer(slot)
+        eeo = slot if slot in EEO_INTENTS else None
+        if slot is None and f.kind not in _TEXT_KINDS:
+            eeo = self._eeo_by_options(f)
+        if eeo in _EEO_FIELDS:
+            answer = self._eeo_answer(eeo)
             if answer is not None:
+                if f.kind == "checkbox_group":
+                    answer.value = [answer.value]
                 return answer
         elif slot is not None:
             answer = self.profile_answer(slot, f)
@@ -1499,10 +1863,10 @@ class AnswerBook:
         if f.kind == "checkbox" and f.required and self.accept_required_consents:
             if _CONSENT.search(normalise(f.question)):
                 return Answer(True, "consent")
-        if f.required and self.decline_required_eeo and slot in EEO_INTENTS:
-            for option in f.real_options:
-                if _DECLINE.search(normalise(str(option.get("text", "")))):
-                    return Answer(option.get("text", ""), "decline")
+        if eeo is not None and self.decline_eeo:
+            # Self-identification the profile does not give: declined in the page's
+            # words, whether the question is required or not.
+            return self._decline(f)
         return None
 
     def _skills_in(self, options: Iterable[dict[str, Any]]) -> list[str]:
@@ -1513,6 +1877,8 @@ class AnswerBook:
         answer = Answer(value, source)
         if source == "profile:phone" or f.input_type == "tel":
             answer.alternatives = phone_variants(str(value))[1:]
+        elif intent in ("degree", "highest_education") and isinstance(value, str):
+            answer.alternatives = degree_alternatives(value)
         date_like = f.kind == "date" or f.input_type == "date" or _looks_like_date_field(f)
         if f.kind in ("date", "text") and date_like:
             answer.date = parse_date(value)

@@ -181,6 +181,7 @@ INTENTS: tuple[Intent, ...] = (
             r"worker|associate|team member|staff member)\b",
             rf"\b(worked|been employed|employed) (for|at|with|by) {_EMPLOYER}\b",
             rf"\b(did|have) you (ever |previously )?work (for|at|with) {_EMPLOYER}\b",
+            rf"\b(been|were) (an? )?(employee|contractor|intern) (of|at|with|for) {_EMPLOYER}\b",
             r"\bworked here\b",
             r"\b(rehire|re hire)\b",
             r"\b(prior|previous) employment (with|at) " + _EMPLOYER + r"\b",
@@ -458,7 +459,8 @@ INTENTS: tuple[Intent, ...] = (
     Intent(
         "portfolio",
         patterns=(r"\b(portfolio|personal (web ?site|site|url|page)|web ?site|blog)\b",),
-        exclude=r"\b(company|employer)\b",
+        # "Other website" (Lever) is a further link, not the portfolio already asked for.
+        exclude=r"\b(company|employer|other|additional|another|second|secondary|more)\b",
     ),
     # -- address --------------------------------------------------------------------------
     Intent(

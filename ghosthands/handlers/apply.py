@@ -42,7 +42,9 @@ class ApplyInput(msgspec.Struct, forbid_unknown_fields=False):
     #: Tick required "I agree to the privacy policy / certify" boxes. Optional opt-ins
     #: (job alerts, marketing) are never ticked.
     accept_required_consents: bool = True
-    #: For required self-identification questions with no answer: pick "decline to answer".
+    #: For self-identification questions (EEO, required or optional) the profile's eeo
+    #: section does not answer: pick the page's own "decline to answer" (name kept for
+    #: the wire contract).
     decline_required_eeo: bool = True
     require_resume: bool = True
     #: The model for questions nothing above answers (catalogue alias or priced

@@ -29,7 +29,9 @@ from ghosthands.browser.questions_table import (
     dial_code_of,
     intent_of,
 )
-from ghosthands.sample_site import SAMPLE_PROFILE
+from ghosthands.sample_site import SAMPLE_PROFILE, SAMPLE_QA_ANSWERS
+from ghosthands.sample_site.ats.site import PLACES, search
+from ghosthands.sample_site.ats.workday import PHONE_CODES
 
 TODAY = dt.date(2025, 6, 2)
 
@@ -182,7 +184,6 @@ INTENT_CASES = [
     ("LinkedIn Profile", "linkedin"),
     ("GitHub URL", "github"),
     ("Portfolio URL", "portfolio"),
-    ("Other website", "portfolio"),
     ("Address Line 1", "address"),
     ("Street address", "address"),
     ("Address Line 2", "address_line2"),
@@ -234,6 +235,7 @@ NOT_INTENT_CASES = [
     ("Which programming languages do you use?", "languages"),
     ("Are you a military spouse?", "veteran"),
     ("Company website", "portfolio"),
+    ("Other website", "portfolio"),  # Lever: a further link, not the portfolio
     ("Email address of your referrer", "email"),
 ]
 
@@ -591,7 +593,10 @@ def test_country_and_phone_country_code() -> None:
     assert chosen(field("Phone country code", "select", ["+1", "+44", "+49"]), b) == "+1"
     assert chosen(field("Country code", "select", ["CA +1", "US +1", "UK +44"]), b) == "US +1"
     text = b.answer_for(field("Country code"))
-    assert text is not None and (text.value, text.alternatives) == ("+1", ["1"])
+    assert text is not None and (text.value, text.alternatives) == (
+        "+1",
+        ["1", "United States (+1)", "United States"],
+    )
     # a country named only in the ISO code of the profile
     assert (
         chosen(field("Country", "select", ["Germany", "France"]), book(location={"country": "DE"}))
@@ -866,16 +871,17 @@ RACE = [
 ]
 
 
-def test_eeo_declined_when_required_and_not_given() -> None:
+def test_eeo_declined_when_not_given() -> None:
     b = book()
     assert chosen(field("Gender", "select", GENDER), b) == "Decline To Self Identify"
     assert chosen(field("Veteran Status", "select", VETERAN), b) == "I don't wish to answer"
     assert chosen(field("Disability Status", "radio", DISABILITY), b) == "I do not want to answer"
     assert b.answer_for(field("Gender", "select", GENDER)).source == "decline"  # type: ignore[union-attr]
-    # optional ones are left alone; so are required ones when declining is switched off
-    assert b.answer_for(field("Gender", "select", GENDER, required=False)) is None
+    # optional ones are declined too; none are when declining is switched off
+    assert chosen(field("Gender", "select", GENDER, required=False), b) == GENDER[2]
     off = AnswerBook(profile(), decline_required_eeo=False)
     assert off.answer_for(field("Gender", "select", GENDER)) is None
+    assert off.answer_for(field("Gender", "select", GENDER, required=False)) is None
 
 
 @pytest.mark.parametrize(
@@ -1025,3 +1031,514 @@ def test_employer_name_does_not_leak_into_other_questions() -> None:
     b = book({"Why do you want to work here?": "Engines."}, employer="Acme")
     assert b.answer_for(field("Why do you want to work at Acme?", "textarea")).value == "Engines."  # type: ignore[union-attr]
     assert b.answer_for(field("What do you know about Acme's products?", "textarea")) is None
+
+
+# -- the ATS replicas (ghosthands.sample_site.ats): their exact labels and options ----------
+#
+# Each case is one field of a replica as discovery reads it, with the value its
+# ``expected`` holds for SAMPLE_PROFILE + SAMPLE_QA_ANSWERS.
+
+
+def typed_pick(answer: Any, shown_for: Any) -> str | None:
+    """What a typeahead ends with under the engine's contract: type ``answer.value``, then
+    each alternative; pick ``choose_option(answer.value, shown)``, else
+    ``choose_option(typed, shown)``. ``shown_for(typed)`` is what the page lists."""
+    for typed in [str(answer.value), *answer.alternatives]:
+        shown = [{"text": t, "value": t} for t in shown_for(typed)]
+        option = choose_option(answer.value, shown) or choose_option(typed, shown)
+        if option is not None:
+            return str(option["text"])
+    return None
+
+
+def includes(options: list[str]) -> Any:
+    """A react-select filtering its options by what is typed (Greenhouse)."""
+    return lambda typed: [o for o in options if typed.lower() in o.lower()]
+
+
+def words_start(options: list[str]) -> Any:
+    """A server search where every typed word starts a word of the item (the replicas')."""
+    return lambda typed: search(options, typed)
+
+
+GH_GENDER = ["Male", "Female", "Decline To Self Identify"]
+GH_HISPANIC = ["Yes", "No", "Decline To Self Identify"]
+GH_VETERAN = [
+    "I am not a protected veteran",
+    "I identify as one or more of the classifications of protected veteran",
+    "I don't wish to answer",
+]
+GH_DISABILITY = [
+    "Yes, I have a disability, or have had one in the past",
+    "No, I do not have a disability and have not had one in the past",
+    "I do not want to answer",
+]
+EMBED_DISABILITY = [
+    "Yes, I have a disability (or previously had a disability)",
+    "No, I don't have a disability",
+    "I don't wish to answer",
+]
+LEVER_RACE = [
+    "Hispanic or Latino",
+    "White (Not Hispanic or Latino)",
+    "Black or African American (Not Hispanic or Latino)",
+    "Native Hawaiian or Other Pacific Islander (Not Hispanic or Latino)",
+    "Asian (Not Hispanic or Latino)",
+    "American Indian or Alaska Native (Not Hispanic or Latino)",
+    "Two or More Races (Not Hispanic or Latino)",
+    "Decline to self-identify",
+]
+LEVER_VETERAN = ["I am a veteran", "I am not a veteran", "Decline to self-identify"]
+WD_ETHNICITY = [
+    "American Indian or Alaska Native (United States of America)",
+    "Asian (United States of America)",
+    "Black or African American (United States of America)",
+    "Hispanic or Latino (United States of America)",
+    "Native Hawaiian or Other Pacific Islander (United States of America)",
+    "Two or More Races (United States of America)",
+    "White (United States of America)",
+    "I do not wish to answer. (United States of America)",
+]
+WD_VETERAN = [
+    "I am not a protected veteran",
+    "I identify as one or more of the classifications of protected veteran",
+    "I do not wish to self-identify",
+]
+WD_DISABILITY = [
+    "Yes, I have a disability (or previously had a disability)",
+    "No, I do not have a disability and have not had one in the past",
+    "I do not want to answer",
+]
+
+#: (replica, question, kind, options, required, the option expected)
+EEO_DECLINE_CASES = [
+    ("greenhouse_embed", "Gender", "select", GH_GENDER, False, "Decline To Self Identify"),
+    ("greenhouse_embed", "Are you Hispanic/Latino?", "select", GH_HISPANIC, False, GH_HISPANIC[2]),
+    ("greenhouse_embed", "Veteran Status", "select", GH_VETERAN, False, "I don't wish to answer"),
+    (
+        "greenhouse_embed",
+        "Disability Status",
+        "select",
+        EMBED_DISABILITY,
+        False,
+        EMBED_DISABILITY[2],
+    ),
+    (
+        "lever",
+        "Gender",
+        "select",
+        ["Male", "Female", "Decline to self-identify"],
+        False,
+        "Decline to self-identify",
+    ),
+    ("lever", "Race", "select", LEVER_RACE, False, "Decline to self-identify"),
+    ("lever", "Veteran status", "select", LEVER_VETERAN, False, "Decline to self-identify"),
+    (
+        "ashby",
+        "Gender",
+        "radio",
+        ["Male", "Female", "Decline to self-identify"],
+        False,
+        "Decline to self-identify",
+    ),
+    ("ashby", "Veteran Status", "radio", LEVER_VETERAN, False, "Decline to self-identify"),
+    (
+        "workday",
+        "Gender",
+        "select",
+        ["Female", "Male", "I do not wish to answer"],
+        True,
+        "I do not wish to answer",
+    ),
+    (
+        "workday",
+        "Are you Hispanic or Latino?",
+        "select",
+        ["Yes", "No", "I do not wish to answer"],
+        True,
+        "I do not wish to answer",
+    ),
+    ("workday", "Race/Ethnicity", "select", WD_ETHNICITY, True, WD_ETHNICITY[-1]),
+    ("workday", "Veteran Status", "select", WD_VETERAN, True, "I do not wish to self-identify"),
+    (
+        "icims",
+        "Gender",
+        "select",
+        ["-- Make a Selection --", "Male", "Female", "I do not wish to self-identify"],
+        False,
+        "I do not wish to self-identify",
+    ),
+    (
+        "icims",
+        "Race/Ethnicity",
+        "select",
+        [
+            "-- Make a Selection --",
+            "Asian",
+            "White",
+            "Two or More Races",
+            "I do not wish to self-identify",
+        ],
+        False,
+        "I do not wish to self-identify",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("replica", "question", "kind", "options", "required", "expected"), EEO_DECLINE_CASES
+)
+def test_replica_eeo_declined_required_or_not(
+    replica: str, question: str, kind: str, options: list[str], required: bool, expected: str
+) -> None:
+    b = book()
+    f = field(question, kind, options, required=required)
+    answer = b.answer_for(f)
+    assert answer is not None and answer.source == "decline", replica
+    assert chosen(f, b) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "options", "expected"),
+    [
+        ("Gender", GH_GENDER, "Decline To Self Identify"),
+        ("Are you Hispanic/Latino?", GH_HISPANIC, "Decline To Self Identify"),
+        ("Veteran Status", GH_VETERAN, "I don't wish to answer"),
+        ("Disability Status", GH_DISABILITY, "I do not want to answer"),
+    ],
+)
+def test_greenhouse_eeo_typeahead_declined(
+    question: str, options: list[str], expected: str
+) -> None:
+    """Greenhouse's react-selects show their options only when typed into."""
+    answer = book().answer_for(field(question, "combobox", required=False))
+    assert answer is not None and answer.source == "decline"
+    assert typed_pick(answer, includes(options)) == expected
+
+
+def test_workday_disability_form_declined_by_its_options() -> None:
+    """Workday's CC-305: "Please check one of the boxes below:" above three check boxes."""
+    b = book()
+    f = field("Please check one of the boxes below:", "checkbox_group", WD_DISABILITY)
+    answer = b.answer_for(f)
+    assert answer is not None and answer.value == ["I do not want to answer"]
+    # what the profile says wins; options that are no self-identification are left alone
+    said = book(eeo={"disability_status": "No"}).answer_for(f)
+    assert said is not None and choose_option(said.value[0], f.options)["text"] == WD_DISABILITY[1]  # type: ignore[index]
+    other = field(
+        "Please check one of the boxes below:",
+        "checkbox_group",
+        ["Email", "Phone", "I do not wish to be contacted"],
+    )
+    assert b.answer_for(other) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "options"),
+    [
+        ("Gender", "select", ["Male", "Female", "Non-binary"]),  # nothing to decline with
+        ("Gender", "text", []),
+        ("Veteran Status", "radio", ["I am a veteran", "I am not a veteran"]),
+        ("Gender", "checkbox", []),
+    ],
+)
+def test_eeo_not_declined_without_a_decline_option(
+    question: str, kind: str, options: list[str]
+) -> None:
+    assert book().answer_for(field(question, kind, options, required=False)) is None
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        # Greenhouse job boards
+        (
+            [
+                "High School",
+                "Associate's Degree",
+                "Bachelor's Degree",
+                "Master's Degree",
+                "Master of Business Administration (M.B.A.)",
+                "Juris Doctor (J.D.)",
+                "Doctor of Medicine (M.D.)",
+                "Doctor of Philosophy (Ph.D.)",
+                "Engineer's Degree",
+                "Other",
+            ],
+            "Bachelor's Degree",
+        ),
+        # Workday
+        (
+            [
+                "High School Diploma/GED",
+                "Associate's Degree",
+                "Bachelor's Degree",
+                "Master's Degree",
+                "Doctorate",
+                "Other",
+            ],
+            "Bachelor's Degree",
+        ),
+    ],
+)
+def test_replica_degree(options: list[str], expected: str) -> None:
+    b = book()
+    assert chosen(field("Degree", "select", options), b) == expected
+    answer = b.answer_for(field("Degree", "combobox"))
+    assert answer is not None and answer.value == "Bachelor of Science"
+    assert answer.alternatives[:1] == ["Bachelor's Degree"]
+    # typing "Bachelor of Science" into the filterable dropdown matches nothing
+    assert includes(options)("Bachelor of Science") == []
+    assert typed_pick(answer, includes(options)) == expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("Master of Science", "Master's Degree"),
+        ("MBA", "Master of Business Administration (M.B.A.)"),
+        ("PhD in Physics", "Doctor of Philosophy (Ph.D.)"),
+        ("Associate of Arts", "Associate's Degree"),
+        ("Doctorate", None),  # three doctorates, none plainly so
+        ("Same as above", None),  # "as" is no associate degree
+    ],
+)
+def test_degree_level_among_several_of_one_level(answer: str, expected: str | None) -> None:
+    options = opts(
+        "Associate's Degree",
+        "Bachelor's Degree",
+        "Master's Degree",
+        "Master of Business Administration (M.B.A.)",
+        "Juris Doctor (J.D.)",
+        "Doctor of Medicine (M.D.)",
+        "Doctor of Philosophy (Ph.D.)",
+    )
+    option = choose_option(answer, options)
+    assert (option["text"] if option else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("San Francisco, CA", "San Francisco, California, United States"),
+        ("San Francisco, California", "San Francisco, California, United States"),
+        ("San Francisco, CA, United States", "San Francisco, California, United States"),
+        ("San Francisco, TX", None),  # no San Francisco in Texas
+        ("San Francisco", None),  # three of them: which one?
+        ("London, United Kingdom", "London, England, United Kingdom"),
+        ("Berlin, Germany", "Berlin, Berlin, Germany"),
+        ("Yes, I am", None),
+    ],
+)
+def test_choose_place_by_city_and_state(answer: str, expected: str | None) -> None:
+    option = choose_option(answer, opts(*PLACES))
+    assert (option["text"] if option else None) == expected
+
+
+def test_choose_place_of_the_city_alone() -> None:
+    assert choose_option("San Francisco, CA", opts("San Diego", "San Francisco"))["text"] == (  # type: ignore[index]
+        "San Francisco"
+    )
+    assert (
+        choose_option("Paris, France", opts("Paris, TX", "Paris, Île-de-France, France"))[  # type: ignore[index]
+            "text"
+        ]
+        == "Paris, Île-de-France, France"
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("City", "combobox"),  # SmartRecruiters
+        ("Location (City)", "combobox"),  # Greenhouse job boards
+        ("Location", "combobox"),  # Ashby
+        ("Current location", "text"),  # Lever's role-less typeahead
+        ("Location (City)", "text"),  # Greenhouse embed's jQuery-UI autocomplete
+    ],
+)
+def test_replica_city_typeahead(question: str, kind: str) -> None:
+    answer = book().answer_for(field(question, kind))
+    assert answer is not None
+    assert (answer.value, answer.alternatives) == (
+        "San Francisco, CA",
+        ["San Francisco, California", "San Francisco"],
+    )
+    assert typed_pick(answer, words_start(PLACES)) == "San Francisco, California, United States"
+
+
+def test_city_text_field_is_the_city() -> None:
+    """iCIMS and Workday ask for the city in a plain text box."""
+    b = book()
+    assert chosen(field("City"), b) == "San Francisco"
+    assert (
+        chosen(
+            field("State/Province", "select", ["-- Make a Selection --", "California", "New York"]),
+            b,
+        )
+        == "California"
+    )
+
+
+@pytest.mark.parametrize(
+    ("employer", "history", "question", "kind", "options", "expected"),
+    [
+        (
+            "Contoso",
+            None,
+            "Have you ever worked for Contoso before?",
+            "select",
+            ["--", "Yes", "No"],
+            "No",
+        ),
+        ("Tailspin", None, "Have you previously worked for Tailspin? *", "radio", YES_NO, "No"),
+        (
+            "Proseware",
+            None,
+            "Have you previously been employed by Proseware?",
+            "select",
+            ["-- Make a Selection --", "Yes", "No"],
+            "No",
+        ),
+        ("Contoso", None, "Have you ever been an employee of Contoso?", "radio", YES_NO, "No"),
+        (
+            "Contoso",
+            [{"company": "Contoso Ltd", "title": "Engineer", "end_date": "2020-01"}],
+            "Have you ever worked for Contoso before?",
+            "select",
+            ["--", "Yes", "No"],
+            "Yes",
+        ),
+        (
+            "Tailspin",
+            [{"company": "Tailspin", "title": "Engineer"}],
+            "Have you previously worked for Tailspin?",
+            "radio",
+            YES_NO,
+            "Yes",
+        ),
+    ],
+)
+def test_replica_previous_employment(
+    employer: str,
+    history: list[dict[str, Any]] | None,
+    question: str,
+    kind: str,
+    options: list[str],
+    expected: str,
+) -> None:
+    b = book(employer=employer, work_history=history)
+    assert chosen(field(question, kind, options), b) == expected
+
+
+def test_previous_employment_as_a_toggle_and_without_the_employer() -> None:
+    toggle = book(employer="Contoso").answer_for(
+        field("Have you ever worked for Contoso before?", "checkbox")
+    )
+    assert toggle is not None and toggle.value == "No"
+    # the employer not known: Contoso is no "this company"
+    assert (
+        book().answer_for(field("Have you ever worked for Contoso before?", "select", YES_NO))
+        is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("LinkedIn URL", "https://www.linkedin.com/in/ada-lovelace"),
+        ("GitHub URL", None),
+        ("Portfolio URL", "https://ada-lovelace.dev"),
+        ("Other website", None),
+        ("Website", "https://ada-lovelace.dev"),  # Greenhouse's one website question
+        ("Additional website", None),
+    ],
+)
+def test_replica_links(question: str, expected: str | None) -> None:
+    assert chosen(field(question, required=False), book()) == expected
+
+
+LEVER_SKILLS = ["Python", "Go", "PostgreSQL", "Kubernetes"]
+
+
+@pytest.mark.parametrize(
+    ("question", "options", "expected"),
+    [
+        ("Which of these have you used in production?", LEVER_SKILLS, ["Python", "PostgreSQL"]),
+        ("Which of these tools do you know?", LEVER_SKILLS, ["Python", "PostgreSQL"]),
+        ("Which of these have you never used?", LEVER_SKILLS, None),
+        ("Which of these have you used in production?", ["Go", "Kubernetes"], None),
+        ("Which offices could you work from?", ["Python", "London"], None),
+    ],
+)
+def test_skills_checkboxes(question: str, options: list[str], expected: list[str] | None) -> None:
+    answer = book().answer_for(field(question, "checkbox_group", options, required=False))
+    assert (answer.value if answer else None) == expected
+
+
+def test_workday_phone() -> None:
+    b = book()
+    assert chosen(field("Phone Device Type", "select", ["Home", "Mobile", "Work"]), b) == "Mobile"
+    for kind in ("combobox", "text"):  # a prompt searching the server as typed
+        answer = b.answer_for(field("Country Phone Code", kind))
+        assert answer is not None
+        assert typed_pick(answer, words_start(PHONE_CODES)) == "United States of America (+1)"
+
+
+def test_workday_work_experience_entry() -> None:
+    b = book()
+    entry = {"group_label": "Work Experience 1"}
+    assert chosen(field("Job Title", **entry), b) == "Senior Software Engineer"
+    assert chosen(field("Company", **entry), b) == "Analytical Engines Ltd"
+    # where that job was, not where the applicant lives
+    assert b.answer_for(field("Location", required=False, **entry)) is None
+    assert b.answer_for(field("Role Description", "textarea", required=False, **entry)) is None
+    # the "From" date group of the entry
+    start = b.answer_for(field("From", section="Work Experience 1"))
+    assert start is not None and start.date == dt.date(2019, 3, 1)
+    # a second job the profile does not have
+    assert b.answer_for(field("Job Title", group_label="Work Experience 2")) is None
+    education = {"group_label": "Education 1"}
+    assert chosen(field("School or University", **education), b) == "University of London"
+    assert chosen(field("Field of Study", **education), b) == "Mathematics"
+    assert (
+        chosen(
+            field(
+                "Degree",
+                "select",
+                ["High School Diploma/GED", "Bachelor's Degree", "Master's Degree"],
+                **education,
+            ),
+            b,
+        )
+        == "Bachelor's Degree"
+    )
+    # outside an entry, as before
+    assert chosen(field("Location", required=False), b) == "San Francisco, CA"
+
+
+def test_workday_other_fields() -> None:
+    b = book(SAMPLE_QA_ANSWERS, employer="Tailspin")
+    assert chosen(field("How Did You Hear About Us?"), b) == "LinkedIn"
+    assert chosen(field("Name"), b) == "Ada Lovelace"
+    assert b.answer_for(field("Employee ID (if applicable)", required=False)) is None
+    assert b.answer_for(field("Middle Name", required=False)) is None
+
+
+def test_make_a_selection_is_a_placeholder() -> None:
+    f = field("Phone Type", "select", ["-- Make a Selection --", "Mobile", "Home", "Work"])
+    f.options[0]["value"] = ""
+    assert [o["text"] for o in f.real_options] == ["Mobile", "Home", "Work"]
+
+
+def test_unnumbered_section_heading_is_no_entry() -> None:
+    """Only a numbered heading makes an entry: questions after an "Education" heading may
+    be the applicant's own."""
+    b = book()
+    assert chosen(field("Location", required=False, section="Education"), b) == (
+        "San Francisco, CA"
+    )
+    assert b.answer_for(field("Location", required=False, section="Education 1")) is None
+    assert chosen(field("Degree", "select", ["Bachelor's Degree"], section="Education"), b) == (
+        "Bachelor's Degree"
+    )

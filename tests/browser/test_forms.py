@@ -133,7 +133,7 @@ async def test_custom_widgets(sample_site, run_job, resume_server) -> None:
         "state": "CA",
         "relocate": "true",
         "start_date": "09/01/2025",
-        "gender": "",
+        "gender": "decline",  # optional, but self-identification is declined, not skipped
         "veteran_status": "decline",
     }
     assert received.files["resume"].data == RESUME
