@@ -41,6 +41,7 @@ from ghosthands.browser.answers import (
     normalise,
     yes_no,
 )
+from ghosthands.browser.widgets import Popup, date_of, part_values, plausible, same_option
 from ghosthands.logs import get_logger
 
 log = get_logger(__name__)
@@ -55,20 +56,26 @@ _ACTIONS_JS = r"""
   const out = [];
   let n = 0;
   const SEL = 'button, input[type=submit], input[type=button], [role=button], a[href]';
+  // While a modal dialog is open, what lies under it cannot be clicked (see find_action).
+  const modals = [...document.querySelectorAll('[aria-modal=true], dialog[open]')].filter(visible);
+  const here = location.href.split('#')[0];
   const scan = (root) => {
     for (const el of root.querySelectorAll('*')) {
       if (el.shadowRoot) scan(el.shadowRoot);
-      if (!el.matches(SEL) || el.hasAttribute('aria-pressed')) continue;
+      if (!el.matches(SEL) || el.hasAttribute('aria-pressed') || el.hasAttribute('aria-haspopup')) continue;
       if (!visible(el) || el.disabled || el.getAttribute('aria-disabled') === 'true') continue;
       // A jump to a place on the same page ("Apply for this job" -> #application).
       const href = el.tagName === 'A' ? (el.getAttribute('href') || '') : '';
       if (href.length > 1 && href[0] === '#' && document.getElementById(href.slice(1))) continue;
+      const target = el.tagName === 'A' && /^https?:/.test(el.href) ? el.href : '';
       const text = clean(el.innerText || el.value || el.getAttribute('aria-label') || el.title);
       if (!text || text.length > 60) continue;
       const id = prefix + (n++);
       el.setAttribute('data-gh-action', id);
       out.push({ id, text, tag: el.tagName.toLowerCase(), type: (el.getAttribute('type') || '').toLowerCase(),
-                 in_form: !!el.closest('form') || !!(el.form) });
+                 in_form: !!el.closest('form') || !!(el.form), href: target,
+                 same_page: !!target && target.split('#')[0] === here,
+                 in_modal: modals.some((m) => m.contains(el)) });
     }
   };
   scan(document);
@@ -131,7 +138,9 @@ _STATE_JS = r"""
 (el) => {
   if (el.matches('input')) return el.checked;
   const v = el.getAttribute('aria-checked') ?? el.getAttribute('aria-pressed') ?? el.getAttribute('aria-selected');
-  return v === 'true' || v === 'mixed';
+  if (v !== null) return v === 'true' || v === 'mixed';
+  // A toggle button without ARIA state shows it by a class (see discover.js).
+  return /(^|[\s_-])(active|selected|checked|pressed)($|[\s_-])/i.test(typeof el.className === 'string' ? el.className : '');
 }
 """
 
@@ -140,7 +149,14 @@ _PAGE_TEXT_JS = "() => (document.body ? document.body.innerText : '').slice(0, 2
 _SUBMIT = re.compile(
     r"^(submit|send|apply|finish|complete|confirm)\b|\b(submit|send) (my |your )?application\b|^apply now\b"
 )
-_NEXT = re.compile(r"^(next|continue|proceed|review|save (and|&) continue|next step)\b")
+_NEXT = re.compile(r"^(next|continue|proceed|review|save (and |& )?continue|next step)\b")
+#: The button of a job posting that opens the application ("Apply", "Apply for this job
+#: online", "Apply Manually"): a final submit only on a page that holds the application's
+#: fields (see :meth:`FormEngine.find_action`).
+_ENTRY = re.compile(r"^apply\b")
+_SENDS = re.compile(r"\b(submit|send)\b")
+#: Always a way into the application, never its submit.
+_START = re.compile(r"^((start|begin)( your| my| an| the| new)? application|i ?m interested)\b")
 _NOT_AN_ACTION = re.compile(
     r"\b(linkedin|indeed|google|facebook|apple|seek|sign in|log in|login|upload|browse|drop|"
     r"cancel|back|previous|draft|later|calendar|remove|delete|clear|add another)\b"
@@ -207,6 +223,10 @@ class BeforeClick:
 
 
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+#: What ``discover.js`` reports beyond :class:`FieldInfo`: the boxes of a split date, a
+#: text input with role-less suggestions, a dropdown button, the section heading.
+_EXTRAS = ("parts", "typeahead_hint", "popup_button", "section")
 
 
 @dataclass
@@ -316,6 +336,10 @@ class FormEngine:
         self._done: dict[tuple[int, str], Any] = {}
         #: Alternatives still untried for fields the page rejected.
         self._alternatives: dict[tuple[int, str], list[str]] = {}
+        #: What discovery says of a field beyond :class:`FieldInfo` (by ``gh_id``, last scan).
+        self._extras: dict[str, dict[str, Any]] = {}
+        #: The options a combobox showed when opened ([] for a typeahead), by field key.
+        self._probed: dict[tuple[int, str], list[dict[str, Any]]] = {}
         self._unsafe_requests = 0
         self.filled: list[Filled] = []
         #: Every frame ever seen, so a field's ``frame`` index stays the same frame.
@@ -501,6 +525,7 @@ class FormEngine:
     async def discover(self) -> list[FieldInfo]:
         """Every fillable field of the page now, in document order, main frame first."""
         self._scan += 1
+        self._extras = {}
         fields: list[FieldInfo] = []
         holding: set[int] = set()
         for index, frame in await self.frames():
@@ -513,6 +538,10 @@ class FormEngine:
                 continue
             infos = [FieldInfo.from_js(item, index) for item in found]
             _distinguish(infos, [str(item.get("scope") or "") for item in found])
+            for info, item in zip(infos, found, strict=True):
+                extra = {k: item[k] for k in _EXTRAS if item.get(k)}
+                if extra:
+                    self._extras[info.gh_id] = extra
             if infos:
                 holding.add(index)
             fields.extend(infos)
@@ -526,7 +555,13 @@ class FormEngine:
     # -- filling ---------------------------------------------------------------------
 
     async def fill_step(self) -> StepReport:
-        """Fill what can be filled on the current step; report what cannot."""
+        """Fill what can be filled on the current step; report what cannot.
+
+        The resume goes first: many forms read it as soon as it is attached and write
+        what they read into the other fields (often wrongly), so those are filled after
+        the page has done that. A combobox is opened once before it is answered, so the
+        answer can be one of the options it offers (a typeahead offers none until typed).
+        """
         report = StepReport()
         deadline = time.monotonic() + self.settle_seconds
         await self._await_frames(deadline)
@@ -538,6 +573,12 @@ class FormEngine:
                 await anyio.sleep(0.2)
                 await self._await_frames(deadline)
                 continue
+            mark = self.mark()
+            if await self._upload_resume(fields):
+                report.resume_uploaded = True
+                await self._settle_network(mark)
+                deadline = time.monotonic() + self.settle_seconds
+                continue
             progressed = False
             waiting = False
             for f in fields:
@@ -546,6 +587,8 @@ class FormEngine:
                 key = _key(f)
                 if key in self._done:
                     continue
+                if f.kind == "combobox" and not f.disabled:
+                    f.options = await self._combobox_options(f)
                 answer = self.book.supplied.get(key) or self.book.answer_for(f)
                 if answer is None:
                     continue
@@ -568,7 +611,7 @@ class FormEngine:
                 await anyio.sleep(0.2)
                 continue
             break
-        report.resume_uploaded = await self._upload_resume(fields)
+        report.resume_uploaded = await self._upload_resume(fields) or report.resume_uploaded
         for f in fields:
             if f.kind == "file" or f.disabled or _key(f) in self._done:
                 continue
@@ -581,6 +624,22 @@ class FormEngine:
             if f.required or f.invalid:
                 report.open.append(f)
         return report
+
+    async def _settle_network(self, mark: int, limit: float = 8.0) -> None:
+        """Wait (at most ``limit`` seconds) until the requests sent since ``mark`` (an
+        upload, the parse of a resume) have been answered, then a moment for the page to
+        put what they brought into the form."""
+        deadline = time.monotonic() + limit
+        quiet_since = time.monotonic()
+        seen = self._seq
+        while time.monotonic() < deadline:
+            await anyio.sleep(0.1)
+            if self._seq != seen:
+                seen, quiet_since = self._seq, time.monotonic()
+            pending = [r for r in self._sent if r.seq > mark and not r.answered]
+            if not pending and time.monotonic() - quiet_since >= 0.4:
+                break
+        await anyio.sleep(0.3)
 
     def supply(self, f: FieldInfo, answer: Answer) -> None:
         """Answer ``f`` from outside the book (a model): the next fill pass uses it."""
@@ -599,9 +658,17 @@ class FormEngine:
         return limit if isinstance(limit, int) and limit > 0 else None
 
     async def _fill(self, f: FieldInfo, answer: Answer) -> Any:
-        """Put ``answer`` into ``f``; return what was written, or None if it could not be."""
+        """Put ``answer`` into ``f``; return what was written, or None if it could not be.
+
+        One field answered is one action, whatever it takes (typing, opening a list and
+        clicking an option, trying another way of writing the value).
+        """
+        await self._act()
         loc = self._loc(f)
         try:
+            parts = self._extras.get(f.gh_id, {}).get("parts")
+            if parts:
+                return await self._fill_parts(f, answer, parts)
             if f.kind in ("text", "textarea", "date"):
                 return await self._fill_text(f, answer, loc)
             if f.kind in ("select", "multiselect"):
@@ -610,7 +677,6 @@ class FormEngine:
                     log.info("no_matching_option", question=f.question, source=answer.source)
                     return None
                 await loc.select_option(value=option["value"])
-                await self._act()
                 return option["value"]
             if f.kind == "radio":
                 option = choose_option(answer.value, f.options)
@@ -651,7 +717,6 @@ class FormEngine:
                     return None
                 if want != f.checked:
                     await loc.click()
-                    await self._act()
                 return want
             if f.kind == "combobox":
                 return await self._fill_combobox(f, answer, loc)
@@ -660,7 +725,6 @@ class FormEngine:
                 if option is None:
                     return None
                 await self._loc(f, option["gh_id"]).click()
-                await self._act()
                 return option["text"]
         except FormProblem:
             raise
@@ -677,7 +741,6 @@ class FormEngine:
         except Exception:
             # Custom-styled inputs are often visually hidden behind their label.
             await loc.evaluate("(el, want) => { if (el.checked !== want) el.click(); }", checked)
-        await self._act()
 
     async def _toggle(self, loc: Any, want: bool) -> None:
         """Bring an ARIA toggle (aria-checked / aria-pressed) to ``want``; never flip it back."""
@@ -689,7 +752,6 @@ class FormEngine:
             if "crash" in str(exc).lower() or "closed" in str(exc).lower():
                 raise
             await loc.evaluate("el => el.click()")
-        await self._act()
         deadline = time.monotonic() + 1.0
         while await loc.evaluate(_STATE_JS) != want:  # React re-renders on the next tick
             if time.monotonic() >= deadline:
@@ -716,7 +778,6 @@ class FormEngine:
         for attempt in [first, *rest]:
             await loc.fill(attempt)
             await loc.evaluate("el => { el.dataset.ghTouched = '1'; }")
-            await self._act()
             valid = await loc.evaluate("el => el.checkValidity ? el.checkValidity() : true")
             if valid:
                 self._alternatives[_key(f)] = [c for c in candidates if c != attempt and c in rest]
@@ -724,103 +785,132 @@ class FormEngine:
         self._alternatives[_key(f)] = []
         return candidates[-1]
 
-    async def _fill_combobox(self, f: FieldInfo, answer: Answer, loc: Any) -> Any:
-        """Type (or open), wait for the options to load, pick the one that means ``answer``.
+    def _popup(self, f: FieldInfo, loc: Any) -> Popup:
+        self._scan += 1
+        return Popup(
+            loc, self._known_frames[f.frame], is_input=f.tag == "input", prefix=f"o{self._scan}-"
+        )
 
-        Typeaheads fetch their options after typing (debounced), may show "Loading…" or
-        "No results" rows meanwhile, and often render the list in a portal at the end of
-        the body: :meth:`_listbox_options` waits until real options have stopped changing.
+    async def _combobox_options(self, f: FieldInfo) -> list[dict[str, Any]]:
+        """The options ``f`` offers when opened, read once per field ([] for a typeahead
+        that offers nothing until something is typed)."""
+        key = _key(f)
+        if key not in self._probed:
+            popup = self._popup(f, self._loc(f))
+            try:
+                options = await popup.open(wait=min(3.0, self.settle_seconds))
+                await popup.close()
+            except Exception as exc:
+                if _fatal(exc):
+                    raise
+                log.debug("combobox_probe_failed", question=f.question, error=str(exc)[:120])
+                options = []
+            self._probed[key] = [
+                {"text": o["text"], "value": o.get("value", ""), "branch": o.get("branch", False)}
+                for o in options
+            ]
+        return [dict(o) for o in self._probed[key]]
+
+    async def _fill_combobox(self, f: FieldInfo, answer: Answer, loc: Any) -> Any:
+        """Pick the option of a dropdown, combobox or typeahead that means ``answer``.
+
+        A control that showed options when opened (a dropdown, a static combobox): the
+        option chosen among those is opened and clicked. Otherwise a typeahead: the
+        answer's value is typed, then each of its alternatives (at most three), and after
+        each the option picked is the one that means the value, else the one that means
+        what was typed, else the one suggestion that spells out what was typed. A choice
+        in a further level of the list ("Job Board › LinkedIn") is looked for last.
         """
         wanted = str(answer.value)
-        is_input = f.tag == "input"
-        typings = [wanted]
-        if "," in wanted:
-            typings.append(wanted.split(",")[0].strip())
-        frame = self._known_frames[f.frame]
-        for typed in typings:
-            if is_input:
-                await loc.fill("")
-                await loc.press_sequentially(typed, delay=15)
-            else:
-                await loc.click()
-            await self._act()
-            for _ in range(3):  # a re-render can replace the option between read and click
-                options = await self._listbox_options(f, loc)
-                option = choose_option(wanted, options)
-                if option is None and typed != wanted:
-                    option = choose_option(typed, options) if len(options) == 1 else None
-                if option is None:
-                    option = _typeahead_pick(wanted, options)
-                if option is None:
-                    break
-                try:
-                    await frame.locator(f'[data-gh-opt="{option["gh_opt"]}"]').click(timeout=2000)
-                except Exception as exc:
-                    if "crash" in str(exc).lower() or "closed" in str(exc).lower():
-                        raise
-                    log.debug("option_click_failed", question=f.question, error=str(exc)[:120])
-                    continue
-                await self._act()
+        popup = self._popup(f, loc)
+        offered = self._probed.get(_key(f)) or []
+        if offered:
+            option = choose_option(wanted, offered)
+            for alternative in answer.alternatives:
+                option = option or choose_option(alternative, offered)
+            if option is not None and not option.get("branch"):
+                picked = await self._pick(f, popup, str(option["text"]))
+                if picked is not None:
+                    return picked
+        if popup.is_input:
+            typings = [wanted, *[a for a in answer.alternatives if a != wanted][:3]]
+            if "," in wanted and len(typings) == 1:
+                typings.append(wanted.split(",")[0].strip())
+            for typed in typings:
+                before = await popup.type(typed)
+                for _ in range(3):  # a re-render can replace the option between read and click
+                    options = await popup.read(min(3.0, self.settle_seconds), stale=before)
+                    option = _suggestion(wanted, typed, options)
+                    if option is None:
+                        break
+                    if await popup.click(option):
+                        await popup.close()
+                        return option["text"]
+        elif not offered:
+            options = await popup.open(wait=min(3.0, self.settle_seconds))
+            option = choose_option(wanted, options)
+            if option is not None and await popup.click(option):
+                await popup.close()
                 return option["text"]
-        if is_input:
+        if any(o.get("branch") for o in offered):
+            picked = await self._pick_nested(f, popup, answer)
+            if picked is not None:
+                return picked
+        await popup.close()
+        if popup.is_input:
+            if self._extras.get(f.gh_id, {}).get("typeahead_hint"):
+                # Suggestions were only guessed at: it may be a plain text box after all.
+                return await self._fill_text(f, answer, loc)
             await loc.fill("")  # leave nothing half-typed behind
+        log.info("no_matching_option", question=f.question, source=answer.source)
         return None
 
-    async def _listbox_options(self, f: FieldInfo, loc: Any) -> list[dict[str, Any]]:
-        """The visible options of a combobox's popup, once they have loaded."""
-        script = r"""
-        (el, prefix) => {
-          const clean = (s) => (s || '').replace(/\s+/g, ' ').trim();
-          const root = el.getRootNode();
-          const ids = ((el.getAttribute('aria-controls') || '') + ' ' + (el.getAttribute('aria-owns') || '')).split(/\s+/).filter(Boolean);
-          let boxes = ids.map((id) => (root.getElementById ? root.getElementById(id) : null) || document.getElementById(id)).filter(Boolean);
-          if (!boxes.length) {
-            // No reference: any visible listbox that is not a field of its own (a portal).
-            boxes = [...document.querySelectorAll('[role=listbox]')];
-            if (root !== document) boxes.push(...root.querySelectorAll('[role=listbox]'));
-            boxes = boxes.filter((b) => !b.hasAttribute('data-gh-id'));
-          }
-          const seen = (o) => { const r = o.getBoundingClientRect(); return r.width >= 1 && r.height >= 1; };
-          let items = [];
-          for (const box of boxes) {
-            let found = [...box.querySelectorAll('[role=option]')];
-            if (!found.length) found = [...box.querySelectorAll('li')];
-            items.push(...found);
-          }
-          if (!boxes.length) items = [...document.querySelectorAll('[role=option]')];
-          const busy = boxes.some((b) => b.getAttribute('aria-busy') === 'true');
-          const out = [];
-          let n = 0;
-          for (const o of items) {
-            if (!seen(o)) continue;
-            const text = clean(o.textContent);
-            const status = o.getAttribute('aria-disabled') === 'true' ||
-              /^(loading|searching|no (results|options|matches)|nothing found|type (to|at least)|start typing|please enter)/i.test(text);
-            if (status || !text) continue;
-            const id = prefix + (n++);
-            o.setAttribute('data-gh-opt', id);
-            out.push({ gh_opt: id, text, value: o.getAttribute('data-value') || '' });
-          }
-          return { options: out, busy };
-        }
-        """
-        deadline = time.monotonic() + min(3.0, self.settle_seconds)
-        previous: list[dict[str, Any]] = []
-        while True:
-            self._scan += 1
-            seen: dict[str, Any] = await loc.evaluate(script, f"o{self._scan}-")
-            options: list[dict[str, Any]] = seen["options"]
-            # Wait until the list has stopped changing (results stream in while typing).
-            if (
-                options
-                and not seen["busy"]
-                and [o["text"] for o in options] == [o["text"] for o in previous]
-            ):
-                return options
-            if time.monotonic() >= deadline:
-                return options
-            previous = options
-            await anyio.sleep(0.15)
+    async def _pick(self, f: FieldInfo, popup: Popup, text: str) -> str | None:
+        """Open ``f`` and click its option worded ``text`` (typing it to find it if the
+        list does not show it)."""
+        options = await popup.open(wait=min(3.0, self.settle_seconds))
+        option = same_option(text, options)
+        if option is None and popup.is_input:
+            before = await popup.type(text)
+            options = await popup.read(min(3.0, self.settle_seconds), stale=before)
+            option = same_option(text, options) or choose_option(text, options)
+        if option is not None and await popup.click(option):
+            await popup.close()
+            return text
+        await popup.close()
+        return None
+
+    async def _pick_nested(self, f: FieldInfo, popup: Popup, answer: Answer) -> str | None:
+        """Look for the answer one level down a list of categories ("Job Board ›")."""
+        for branch in [o for o in self._probed.get(_key(f), []) if o.get("branch")]:
+            if popup.is_input:
+                await popup.type("")
+            options = await popup.open(wait=min(3.0, self.settle_seconds))
+            entry = same_option(str(branch["text"]), options)
+            if entry is None or not await popup.click(entry):
+                await popup.close()
+                continue
+            shown = [str(o["text"]) for o in options]
+            inner = await popup.read(min(3.0, self.settle_seconds), stale=shown)
+            option = choose_option(answer.value, [o for o in inner if not o.get("branch")])
+            if option is not None and await popup.click(option):
+                await popup.close()
+                return str(option["text"])
+            await popup.close()
+        return None
+
+    async def _fill_parts(self, f: FieldInfo, answer: Answer, parts: list[dict[str, Any]]) -> Any:
+        """A date split in month / day / year boxes: each box gets its part."""
+        when = date_of(answer.value, answer.date)
+        values = part_values(parts, when) if when else None
+        if values is None:
+            return None
+        frame = self._known_frames[f.frame]
+        for part, value in zip(parts, values, strict=True):
+            box = frame.locator(f'[data-gh-id="{part["gh_id"]}"]')
+            await box.fill(value)
+            await box.evaluate("el => { el.dataset.ghTouched = '1'; }")
+        return "/".join(values)
 
     async def _upload_resume(self, fields: list[FieldInfo]) -> bool:
         if self.resume is None:
@@ -954,8 +1044,16 @@ class FormEngine:
         Looks in every visible frame (a form embedded from another origin has its buttons
         in its own frame) and inside open shadow roots; a frame that holds the form's
         fields is preferred over one that does not (a careers page's own header links).
+
+        "Apply" (and "Apply for this job", "Apply Now", "Apply Manually") is the final
+        submit only on a page that holds the application: in a frame with fields, and
+        not a link to another page. On a posting or a landing page (no fields), or as a
+        link, it is the way into the form: a step forward. Its rank then stays below the
+        form's own buttons when some frame does hold fields. While a modal dialog offers
+        a way on ("Start Your Application": "Apply Manually"), only its buttons count.
         """
-        best: tuple[int, str, Any, str, Any] | None = None
+        found: list[tuple[int, bool, str, Any, str, Any]] = []
+        holding = bool(self._form_frames)
         for index, frame in await self.frames():
             try:
                 self._scan += 1
@@ -971,24 +1069,38 @@ class FormEngine:
                 if _NOT_AN_ACTION.search(text):
                     continue
                 kind = "next" if _NEXT.search(text) else "submit" if _SUBMIT.search(text) else None
+                entry = bool(_START.search(text)) or (
+                    kind == "submit" and bool(_ENTRY.search(text)) and not _SENDS.search(text)
+                )
+                if entry:
+                    if action.get("same_page"):
+                        continue  # "Apply" linking to the page already shown
+                    leaves = action["tag"] == "a" and bool(action.get("href"))
+                    if kind is None or leaves or index not in self._form_frames:
+                        kind = "next"
                 if kind is None:
                     continue
                 score = (2 if kind == "next" else 1) * 10 + (3 if action["in_form"] else 0)
+                if entry and kind == "next" and holding:
+                    score -= 15  # the form is on screen: its own buttons come first
                 score += 2 if action["type"] == "submit" else 0
                 score -= 5 if action["tag"] == "a" else 0
                 score += 4 if index in self._form_frames else 0
-                if best is None or score > best[0]:
-                    best = (
-                        score,
-                        kind,
-                        frame.locator(f'[data-gh-action="{action["id"]}"]'),
-                        action["text"],
-                        frame,
-                    )
+                locator = frame.locator(f'[data-gh-action="{action["id"]}"]')
+                found.append(
+                    (score, bool(action.get("in_modal")), kind, locator, action["text"], frame)
+                )
+        # A modal dialog with a way on covers the page: only its buttons can be clicked.
+        if any(modal for _, modal, *_ in found):
+            found = [f for f in found if f[1]]
+        best = None
+        for candidate in found:
+            if best is None or candidate[0] > best[0]:
+                best = candidate
         if best is None:
             return None
-        self._action_frame = best[4]
-        return best[1], best[2], best[3]
+        self._action_frame = best[5]
+        return best[2], best[3], best[4]
 
     async def signature(self) -> tuple[str, tuple[tuple[int, str], ...]]:
         """What the page looks like now: its URL and the fields it shows."""
@@ -1076,6 +1188,25 @@ def _typeahead_pick(wanted: str, options: list[dict[str, Any]]) -> dict[str, Any
         ):
             found.append(option)
     return found[0] if len(found) == 1 else None
+
+
+def _suggestion(wanted: str, typed: str, options: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The suggestion of a typeahead to pick after typing ``typed`` for ``wanted``."""
+    if not options:
+        return None
+    option = choose_option(wanted, options)
+    if option is None and typed != wanted:
+        option = choose_option(typed, options)
+    if option is None:
+        option = _typeahead_pick(wanted, options) or _typeahead_pick(typed, options)
+    if option is None and len(options) == 1 and plausible(typed, options[0]):
+        option = options[0]  # the one suggestion, and it spells out what was typed
+    return option
+
+
+def _fatal(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "crash" in text or "closed" in text
 
 
 def _has_value(f: FieldInfo) -> bool:

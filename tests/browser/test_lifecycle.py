@@ -221,4 +221,7 @@ async def test_200_sequential_jobs_keep_memory_flat(
     assert provider.browser.contexts == []  # every job's context was closed
     warm_pss, final_pss = samples[0][2], samples[-1][2]
     assert final_pss < warm_pss * 1.3 + 30 * 1024, samples
-    assert samples[-1][3] <= samples[0][3], samples  # no leaked processes
+    # No leaked processes. Chromium starts some utility services lazily and keeps them
+    # (one more process, once, seen on CI at job 150); a process leaked per job would
+    # add dozens over 200 jobs, and a leaked renderer already failed the settled wait.
+    assert samples[-1][3] <= samples[0][3] + 1, samples
