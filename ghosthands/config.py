@@ -299,9 +299,7 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("enable_test_routes", ("GH_ENABLE_TEST_ROUTES",), _bool, False),
     _Field("sse_keepalive_seconds", ("GH_SSE_KEEPALIVE_SECONDS",), _float_range(0.05, 300), 15.0),
     _Field("max_streams", ("GH_MAX_STREAMS",), _int_range(1, 100000), 500),
-    _Field(
-        "monitoring_cache_seconds", ("GH_MONITORING_CACHE_SECONDS",), _float_range(0, 60), 5.0
-    ),
+    _Field("monitoring_cache_seconds", ("GH_MONITORING_CACHE_SECONDS",), _float_range(0, 60), 5.0),
     _Field("max_streams_per_user", ("GH_MAX_STREAMS_PER_USER",), _int_range(1, 1000), 5),
     _Field("stream_max_seconds", ("GH_STREAM_MAX_SECONDS",), _float_range(1, 86400), 1800.0),
 )

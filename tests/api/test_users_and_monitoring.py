@@ -184,4 +184,3 @@ def test_public_monitoring_shares_one_read_and_shows_hosts_to_the_service_only(
 
     assert workers_seen() == 1  # served from the read taken a moment ago
     wait_until(lambda: workers_seen() == 2, 10, "the next read after the window")
-

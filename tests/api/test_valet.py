@@ -409,9 +409,7 @@ def submitted_in_this_attempt(api: Api, job_id: str) -> None:
     )
 
 
-def test_no_hand_back_path_reruns_a_job_that_may_have_submitted(
-    api: Api, service: Client
-) -> None:
+def test_no_hand_back_path_reruns_a_job_that_may_have_submitted(api: Api, service: Client) -> None:
     worker_id = f"worker-{uuid.uuid4().hex[:8]}"
     register_worker(api, worker_id)
     submitted = held_job(api, service, worker_id, "running")
