@@ -1,0 +1,43 @@
+"""ATS replicas: test fixtures that reproduce the structure of real applicant tracking
+systems' application forms (Greenhouse, Lever, Workday, Ashby, SmartRecruiters, iCIMS),
+served on loopback, recording exactly what each final submission carried.
+
+``REPLICAS`` (by name) says where each starts and what it must receive for
+``SAMPLE_PROFILE`` + ``SAMPLE_QA_ANSWERS`` + the scripted model (:mod:`.model`);
+:func:`serve_replicas` serves them all, with the cross-origin frames on a second origin;
+:func:`score` grades a submission against a replica.
+"""
+
+from ghosthands.sample_site.ats import ashby, greenhouse, icims, lever, smartrecruiters, workday
+from ghosthands.sample_site.ats.model import ModelCall, ScriptedModel, scripted_answer
+from ghosthands.sample_site.ats.replica import TODAY, Replica
+from ghosthands.sample_site.ats.score import Score, score
+from ghosthands.sample_site.ats.site import (
+    RESUME_NAME,
+    AtsSite,
+    AtsSubmission,
+    ServedReplicas,
+    serve_replicas,
+)
+
+REPLICAS: dict[str, Replica] = {
+    r.name: r
+    for module in (greenhouse, lever, workday, ashby, smartrecruiters, icims)
+    for r in module.REPLICAS
+}
+
+__all__ = [
+    "REPLICAS",
+    "RESUME_NAME",
+    "TODAY",
+    "AtsSite",
+    "AtsSubmission",
+    "ModelCall",
+    "Replica",
+    "Score",
+    "ScriptedModel",
+    "ServedReplicas",
+    "score",
+    "scripted_answer",
+    "serve_replicas",
+]
