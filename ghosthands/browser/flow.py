@@ -41,6 +41,7 @@ from ghosthands.browser.forms import (
     ResumeFile,
     StepReport,
 )
+from ghosthands.browser.provider import page_gone
 from ghosthands.jobs.contract import HandlerResult, JobContext, JobFailure
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.logs import get_logger
@@ -284,7 +285,7 @@ class ApplicationFlow:
             try:
                 await page.wait_for_load_state("domcontentloaded", timeout=5000)
             except Exception as exc:
-                if "crash" in str(exc).lower() or "closed" in str(exc).lower():
+                if page_gone(exc):
                     raise
             now = await engine.signature()
             if now != before:
@@ -451,7 +452,7 @@ class ApplicationFlow:
             try:
                 await page.wait_for_load_state("domcontentloaded", timeout=5000)
             except Exception as exc:
-                if "crash" in str(exc).lower() or "closed" in str(exc).lower():
+                if page_gone(exc):
                     raise
             found = await engine.confirmation(before.phrases)
             if found is not None:
@@ -623,7 +624,7 @@ class ApplicationFlow:
         try:
             await page.wait_for_load_state("domcontentloaded", timeout=10_000)
         except Exception as exc:
-            if "crash" in str(exc).lower() or "closed" in str(exc).lower():
+            if page_gone(exc):
                 raise
 
 
@@ -655,7 +656,7 @@ async def _full_page_png(page: Any) -> bytes | None:
             data: bytes = await page.screenshot(type="png", full_page=True, clip=clip)
             return data
     except Exception as exc:
-        if "crash" in str(exc).lower() or "closed" in str(exc).lower():
+        if page_gone(exc):
             raise
         log.debug("screenshot_failed", error=str(exc))
         return None

@@ -41,6 +41,7 @@ from ghosthands.browser.answers import (
     normalise,
     yes_no,
 )
+from ghosthands.browser.provider import page_gone
 from ghosthands.browser.widgets import Popup, date_of, part_values, plausible, same_option
 from ghosthands.logs import get_logger
 
@@ -278,16 +279,6 @@ def _bare_url(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
-class FormProblem(Exception):
-    """The form cannot be completed (the handler turns it into a JobFailure)."""
-
-    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.details = details or {}
-
-
 def _key(f: FieldInfo) -> tuple[int, str]:
     """A field's identity across re-discoveries (``gh_id`` changes every scan)."""
     return (f.frame, f.name or f.id_attr or f.question)
@@ -495,7 +486,7 @@ class FormEngine:
                             "domcontentloaded", timeout=max(100.0, left * 1000)
                         )
                     except Exception as exc:  # slow or gone: discovery copes
-                        if "crash" in str(exc).lower() or "closed" in str(exc).lower():
+                        if page_gone(exc):
                             raise
                         log.debug("frame_load_wait_failed", frame=_bare_url(frame.url))
             if not pending or time.monotonic() >= deadline:
@@ -652,7 +643,7 @@ class FormEngine:
         try:
             limit = await self._loc(f).evaluate("el => el.maxLength")
         except Exception as exc:
-            if "crash" in str(exc).lower() or "closed" in str(exc).lower():
+            if page_gone(exc):
                 raise
             return None
         return limit if isinstance(limit, int) and limit > 0 else None
@@ -726,10 +717,8 @@ class FormEngine:
                     return None
                 await self._loc(f, option["gh_id"]).click()
                 return option["text"]
-        except FormProblem:
-            raise
         except Exception as exc:
-            if "crash" in str(exc).lower() or "closed" in str(exc).lower():
+            if page_gone(exc):
                 raise
             log.warning("fill_failed", question=f.question, kind=f.kind, error=str(exc)[:200])
             return None
@@ -749,7 +738,7 @@ class FormEngine:
         try:
             await loc.click(timeout=3000)
         except Exception as exc:
-            if "crash" in str(exc).lower() or "closed" in str(exc).lower():
+            if page_gone(exc):
                 raise
             await loc.evaluate("el => el.click()")
         deadline = time.monotonic() + 1.0
@@ -801,7 +790,7 @@ class FormEngine:
                 options = await popup.open(wait=min(3.0, self.settle_seconds))
                 await popup.close()
             except Exception as exc:
-                if _fatal(exc):
+                if page_gone(exc):
                     raise
                 log.debug("combobox_probe_failed", question=f.question, error=str(exc)[:120])
                 options = []
@@ -975,7 +964,7 @@ class FormEngine:
                 with anyio.fail_after(5):
                     results.append((frame, await frame.evaluate(script)))
             except Exception as exc:  # navigating, detached, crashed (the caller notices)
-                if "crash" in str(exc).lower() or "closed" in str(exc).lower():
+                if page_gone(exc):
                     raise
                 log.debug("frame_evaluate_failed", frame=_bare_url(frame.url), error=str(exc)[:120])
         return results
@@ -994,7 +983,7 @@ class FormEngine:
         try:
             fields = await self.field_errors()
         except Exception as exc:
-            if "crash" in str(exc).lower() or "closed" in str(exc).lower():
+            if page_gone(exc):
                 raise
             log.debug("validation_read_failed", error=str(exc)[:120])
             return {}
@@ -1060,7 +1049,7 @@ class FormEngine:
                 with anyio.fail_after(5):
                     actions = await frame.evaluate(_ACTIONS_JS, f"a{self._scan}-")
             except Exception as exc:  # a frame navigating away: skip it this time
-                if "crash" in str(exc).lower() or "closed" in str(exc).lower():
+                if page_gone(exc):
                     raise
                 log.debug("frame_actions_failed", error=str(exc))
                 continue
@@ -1202,11 +1191,6 @@ def _suggestion(wanted: str, typed: str, options: list[dict[str, Any]]) -> dict[
     if option is None and len(options) == 1 and plausible(typed, options[0]):
         option = options[0]  # the one suggestion, and it spells out what was typed
     return option
-
-
-def _fatal(exc: Exception) -> bool:
-    text = str(exc).lower()
-    return "crash" in text or "closed" in text
 
 
 def _has_value(f: FieldInfo) -> bool:

@@ -116,21 +116,12 @@ def _engine(name: str) -> Any:
     return async_playwright
 
 
-def _is_crash(exc: BaseException) -> bool:
-    """A Playwright error that means the page or browser is gone (not a page problem)."""
-    text = str(exc)
-    return any(
-        marker in text
-        for marker in (
-            "Target crashed",
-            "Page crashed",
-            "crashed",
-            "Target page, context or browser has been closed",
-            "Browser has been closed",
-            "browser has disconnected",
-            "Connection closed",
-        )
-    )
+def page_gone(exc: BaseException) -> bool:
+    """A Playwright error that means the page, its context or the browser is gone (a
+    crash, a close, a lost connection): never swallowed as a problem of the page, so the
+    session can recover or the job can fail as it should. The one such check."""
+    text = str(exc).lower()
+    return "crash" in text or "closed" in text or "disconnected" in text
 
 
 def _domain(url: str) -> str:
@@ -324,7 +315,7 @@ class BrowserSession:
             except JobFailure:
                 raise
             except Exception as exc:
-                if not (self.crashed or _is_crash(exc)):
+                if not (self.crashed or page_gone(exc)):
                     raise
                 reason = str(exc).splitlines()[0][:200]
                 if self.submitted:

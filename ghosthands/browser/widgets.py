@@ -26,6 +26,7 @@ from typing import Any
 import anyio
 
 from ghosthands.browser.answers import normalise
+from ghosthands.browser.provider import page_gone
 from ghosthands.logs import get_logger
 
 log = get_logger(__name__)
@@ -100,7 +101,7 @@ class Popup:
                 else:
                     await self.loc.click(timeout=2000)
             except Exception as exc:
-                if _fatal(exc):
+                if page_gone(exc):
                     raise
                 log.debug("popup_open_failed", how=how, error=str(exc)[:120])
                 continue
@@ -122,7 +123,7 @@ class Popup:
             if (await self.seen()).open and not self.is_input:
                 await self.loc.click(timeout=2000)
         except Exception as exc:
-            if _fatal(exc):
+            if page_gone(exc):
                 raise
             log.debug("popup_close_failed", error=str(exc)[:120])
 
@@ -139,7 +140,7 @@ class Popup:
             await self.frame.locator(f'[data-gh-opt="{option["gh_opt"]}"]').click(timeout=2000)
             return True
         except Exception as exc:
-            if _fatal(exc):
+            if page_gone(exc):
                 raise
             log.debug("option_click_failed", error=str(exc)[:120])
             return False
@@ -197,8 +198,3 @@ def part_values(parts: list[dict[str, Any]], when: tuple[int, int, int | None]) 
         else:
             return None
     return out
-
-
-def _fatal(exc: Exception) -> bool:
-    text = str(exc).lower()
-    return "crash" in text or "closed" in text

@@ -7,6 +7,7 @@ from typing import Annotated, Any, ClassVar
 import msgspec
 
 from ghosthands.browser.blockers import detect_blocker
+from ghosthands.browser.provider import page_gone
 from ghosthands.jobs.contract import HandlerResult, JobContext, JobFailure
 from ghosthands.jobs.errors import ErrorCode
 
@@ -85,7 +86,7 @@ class ScrapeHandler:
                 try:
                     await page.wait_for_selector(params.wait_for, timeout=10_000)
                 except Exception as exc:
-                    if "crash" in str(exc).lower():
+                    if page_gone(exc):
                         raise
                     raise JobFailure(
                         ErrorCode.ELEMENT_NOT_FOUND, f"{params.wait_for!r} never appeared"
