@@ -32,6 +32,7 @@ from ghosthands.llm.catalogue import Catalogue
 from ghosthands.llm.questions import Question, _valid
 from ghosthands.llm.task import TaskRunner
 from ghosthands.sample_site import SAMPLE_PROFILE, SAMPLE_QA_ANSWERS, SampleSite, create_app
+from ghosthands.sample_site.ats.model import reply_body
 from ghosthands.sample_site.server import SiteServer
 from tests.browser.conftest import browser_settings
 from tests.llm.conftest import LocalServer, Recorded, Reply
@@ -91,40 +92,13 @@ def scripted_model(
             for label, text in wanted.items()
             if q["label"].startswith(label)
         ]
-        arguments = json.dumps({"answers": answers})
-        return Reply(
-            200,
-            {
-                "id": "chatcmpl-form",
-                "object": "chat.completion",
-                "model": asked.body["model"],
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {
-                            "role": "assistant",
-                            "content": None,
-                            "tool_calls": [
-                                {
-                                    "id": "call_1",
-                                    "type": "function",
-                                    "function": {
-                                        "name": "answer_questions",
-                                        "arguments": arguments,
-                                    },
-                                }
-                            ],
-                        },
-                        "finish_reason": "tool_calls",
-                    }
-                ],
-                "usage": {
-                    "prompt_tokens": prompt_tokens,
-                    "completion_tokens": completion_tokens,
-                    "total_tokens": prompt_tokens + completion_tokens,
-                },
-            },
+        body = reply_body(
+            {"answers": answers},
+            model=asked.body["model"],
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
         )
+        return Reply(200, body)
 
     return respond
 

@@ -4,11 +4,11 @@ the way a real model would, so indexes are never hard-coded."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from typing import Any
 
+from ghosthands.sample_site.ats.model import reply_body
 from tests.llm.conftest import Recorded, Reply
 
 _ELEMENT = re.compile(r"^\[(\d+)\] (.*)$", re.MULTILINE)
@@ -54,36 +54,14 @@ def tool_reply(
     completion_tokens: int = 50,
 ) -> Reply:
     """A 200 chat-completions reply calling next_actions."""
-    arguments = json.dumps({"thought": thought, "actions": actions})
     return Reply(
         200,
-        {
-            "id": "chatcmpl-test",
-            "object": "chat.completion",
-            "model": "scripted",
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {
-                        "role": "assistant",
-                        "content": None,
-                        "tool_calls": [
-                            {
-                                "id": "call_1",
-                                "type": "function",
-                                "function": {"name": "next_actions", "arguments": arguments},
-                            }
-                        ],
-                    },
-                    "finish_reason": "tool_calls",
-                }
-            ],
-            "usage": {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": completion_tokens,
-                "total_tokens": prompt_tokens + completion_tokens,
-            },
-        },
+        reply_body(
+            {"thought": thought, "actions": actions},
+            "next_actions",
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+        ),
     )
 
 

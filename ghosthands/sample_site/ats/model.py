@@ -102,11 +102,20 @@ def _tool_name(body: dict[str, Any]) -> str:
     return ""
 
 
-def reply_body(arguments: dict[str, Any], tool: str = "answer_questions") -> dict[str, Any]:
+def reply_body(
+    arguments: dict[str, Any],
+    tool: str = "answer_questions",
+    *,
+    model: str = "scripted",
+    prompt_tokens: int = PROMPT_TOKENS,
+    completion_tokens: int = COMPLETION_TOKENS,
+) -> dict[str, Any]:
+    """A chat-completions answer (OpenAI wire format) that calls ``tool`` with
+    ``arguments`` and reports this usage: what every scripted model here sends back."""
     return {
         "id": "chatcmpl-scripted",
         "object": "chat.completion",
-        "model": "scripted",
+        "model": model,
         "choices": [
             {
                 "index": 0,
@@ -125,9 +134,9 @@ def reply_body(arguments: dict[str, Any], tool: str = "answer_questions") -> dic
             }
         ],
         "usage": {
-            "prompt_tokens": PROMPT_TOKENS,
-            "completion_tokens": COMPLETION_TOKENS,
-            "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS,
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
         },
     }
 
