@@ -1,8 +1,8 @@
 """Applications to the ATS replicas (``ghosthands.sample_site.ats``): per replica, success,
 required fields right, wall time, model calls and cost per application.
 
-``python -m bench.ats [--rounds N] [--only NAME ...]``: a throwaway PostgreSQL cluster,
-real ``ghosthands serve`` and ``ghosthands work`` processes (one job at a time, warm
+``python -m bench.ats [--rounds N] [--only NAME ...] [--held-out]``: a throwaway PostgreSQL
+cluster, real ``ghosthands serve`` and ``ghosthands work`` processes (one job at a time, warm
 browser), the replicas on two loopback origins and the scripted model
 (:class:`~ghosthands.sample_site.ats.model.ScriptedModel`, priced as ``gpt-4o-mini``).
 Each application goes in by ``POST /valet/apply`` exactly as in
@@ -36,10 +36,18 @@ from dataclasses import dataclass, field
 import httpx
 import psycopg
 
-from ghosthands.sample_site.ats import REPLICAS, ScriptedModel, ServedReplicas, serve_replicas
+from ghosthands.sample_site.ats import (
+    HELD_OUT,
+    REPLICAS,
+    ScriptedModel,
+    ServedReplicas,
+    serve_replicas,
+)
 from ghosthands.sample_site.ats.oracle import ORACLES
 from ghosthands.sample_site.ats.runner import MODEL, Outcome, describe, run_application
 
+#: Every replica by name, the held-out ones (``--held-out``) included.
+ALL = {**REPLICAS, **{r.name: r for r in HELD_OUT}}
 SERVICE_KEY = "bench-ats-" + secrets.token_hex(8)
 CHROMIUM = "/usr/bin/chromium"
 
@@ -102,7 +110,7 @@ def run(names: list[str], rounds: int) -> tuple[list[Row], bool]:
     from bench.__main__ import Cluster, processes, scalar, wait_for
 
     cluster = Cluster()
-    rows = {name: Row(name, REPLICAS[name].ats) for name in names}
+    rows = {name: Row(name, ALL[name].ats) for name in names}
     try:
         dsn = cluster.database()
         port = _free_port()
@@ -144,16 +152,18 @@ def run(names: list[str], rounds: int) -> tuple[list[Row], bool]:
                 with httpx.Client(
                     base_url=base, headers={"X-GH-Service-Key": SERVICE_KEY}, timeout=15
                 ) as api:
-                    # Warm-up: the worker's first job starts its browser.
-                    run_application(api, served, REPLICAS[names[0]], model)
+                    # Warm-up: the worker's first job starts its browser (on a tuned
+                    # replica, so a held-out page is first seen in the measured round).
+                    warm = names[0] if names[0] in REPLICAS else next(iter(REPLICAS))
+                    run_application(api, served, REPLICAS[warm], model)
                     for _ in range(rounds):
                         for name in names:
-                            outcome = run_application(api, served, REPLICAS[name], model)
+                            outcome = run_application(api, served, ALL[name], model)
                             rows[name].outcomes.append(outcome)
                             print(describe(outcome), file=sys.stderr, flush=True)
                     # The same applications again: a learned replay would show here.
                     for name in names:
-                        outcome = run_application(api, served, REPLICAS[name], model)
+                        outcome = run_application(api, served, ALL[name], model)
                         rows[name].replayed.append(outcome)
                         rows[name].replay_modes.append(_final_mode(dsn, outcome.job_id))
             for name, times in asyncio.run(_oracle_times(served, names, rounds)).items():
@@ -259,9 +269,12 @@ def render(rows: list[Row], replay: bool, rounds: int) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--only", nargs="*", choices=sorted(REPLICAS), default=None)
+    parser.add_argument("--only", nargs="*", choices=sorted(ALL), default=None)
+    parser.add_argument(
+        "--held-out", action="store_true", help="run only the held-out replicas (HELD_OUT)"
+    )
     args = parser.parse_args(argv)
-    names = args.only or list(REPLICAS)
+    names = [r.name for r in HELD_OUT] if args.held_out else args.only or list(REPLICAS)
     rows, replay = run(names, args.rounds)
     print(render(rows, replay, args.rounds))
 

@@ -8,7 +8,16 @@ served on loopback, recording exactly what each final submission carried.
 :func:`score` grades a submission against a replica.
 """
 
-from ghosthands.sample_site.ats import ashby, greenhouse, icims, lever, smartrecruiters, workday
+from ghosthands.sample_site.ats import (
+    ashby,
+    bamboohr,
+    greenhouse,
+    icims,
+    lever,
+    smartrecruiters,
+    teamtailor,
+    workday,
+)
 from ghosthands.sample_site.ats.model import ModelCall, ScriptedModel, scripted_answer
 from ghosthands.sample_site.ats.replica import TODAY, Replica
 from ghosthands.sample_site.ats.score import Score, score
@@ -26,7 +35,13 @@ REPLICAS: dict[str, Replica] = {
     for r in module.REPLICAS
 }
 
+#: Held-out replicas (BambooHR, Teamtailor): never tuned against, so they measure how
+#: the engine does on an ATS it has not seen. Not in ``REPLICAS`` (the e2e test runs
+#: those); ``python -m bench.ats --held-out`` runs these.
+HELD_OUT: tuple[Replica, ...] = (*bamboohr.HELD_OUT, *teamtailor.HELD_OUT)
+
 __all__ = [
+    "HELD_OUT",
     "REPLICAS",
     "RESUME_NAME",
     "TODAY",

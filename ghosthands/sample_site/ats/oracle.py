@@ -422,6 +422,91 @@ async def icims(page: Any, served: ServedReplicas, skip: str | None = None) -> N
         await frame.get_by_text("Thank you for applying!").wait_for(timeout=TIMEOUT)
 
 
+# -- held out (HELD_OUT) ---------------------------------------------------------------
+
+
+async def bamboohr(page: Any, served: ServedReplicas, skip: str | None = None) -> None:
+    from ghosthands.sample_site.ats import bamboohr as b
+
+    s = _Skipping(skip)
+    await page.goto(served.url(b.BAMBOOHR.start_path))
+    await page.locator("#apply-button").click()
+    texts = {
+        "firstName": "Ada",
+        "lastName": "Lovelace",
+        "email": EMAIL,
+        "phone": PHONE,
+        "city": "San Francisco",
+        "zip": "94107",
+        "dateAvailable": "09/01/2025",
+        "desiredPay": "150000",
+        "websiteUrl": WEBSITE,
+        "linkedinUrl": LINKEDIN,
+        "cq104": PROJECT_ANSWER,
+    }
+    for key, value in texts.items():
+        if s.wants(key):
+            await page.locator(f"#{key}").fill(value)
+    selects = {
+        "state": "California",
+        "source": "LinkedIn",
+        b.YEARS: "6-10 years",
+        "gender": b.DECLINE,
+        "ethnicity": b.DECLINE,
+        "veteranStatus": b.DECLINE,
+        "disability": b.DECLINE,
+    }
+    for key, option in selects.items():
+        select = page.locator(f'.fab-Select[data-key="{key}"]')
+        await select.locator(".fab-SelectToggle").click()
+        await select.get_by_role("option", name=option, exact=True).click(timeout=TIMEOUT)
+    await page.locator("#resume-input").set_input_files(resume_file())
+    await page.locator("#resume-name").filter(has_text=RESUME_NAME).wait_for(timeout=TIMEOUT)
+    await page.locator('input[name=cq101][value="Yes"]').check()
+    await page.locator('input[name=cq102][value="Yes"]').check()
+    await page.locator("#privacyAcknowledged").check()
+    await page.locator("#submit-application").click()
+    if skip is None:
+        await page.locator("#submitted").wait_for(timeout=TIMEOUT)
+
+
+async def teamtailor(page: Any, served: ServedReplicas, skip: str | None = None) -> None:
+    from ghosthands.sample_site.ats import teamtailor as t
+
+    s = _Skipping(skip)
+    await page.goto(served.url(t.TEAMTAILOR.start_path))
+    await page.locator("a[data-action=apply]").click()
+    texts = {
+        "candidate[first_name]": "Ada",
+        "candidate[last_name]": "Lovelace",
+        "candidate[email]": EMAIL,
+        "candidate[phone]": PHONE,
+        "candidate[linkedin_url]": LINKEDIN,
+        t.answer(2, "date"): "2025-09-01",
+        t.answer(3, "text"): why_answer(t.COMPANY),
+        t.answer(5, "range"): "150000",
+    }
+    for name, value in texts.items():
+        if s.wants(name):
+            await page.locator(f'[name="{name}"]').fill(value)
+    await page.locator('[name="candidate[resume]"]').set_input_files(resume_file())
+    await page.locator(f'[name="{t.answer(0, "boolean")}"][value="true"]').check()
+    await page.locator(f'[name="{t.answer(1, "boolean")}"][value="false"]').check()
+    selects = {
+        t.CHOICE: "LinkedIn",
+        "candidate[eeo][gender]": t.PREFER_NOT,
+        "candidate[eeo][race]": t.PREFER_NOT,
+        "candidate[eeo][veteran]": t.PREFER_NOT,
+        "candidate[eeo][disability]": t.PREFER_NOT,
+    }
+    for name, label in selects.items():
+        await page.locator(f'select[name="{name}"]').select_option(label=label)
+    await page.locator("#candidate_consent_given").check()
+    await page.locator("#send-application").click()
+    if skip is None:
+        await page.get_by_text("Thanks for your application!").wait_for(timeout=TIMEOUT)
+
+
 ORACLES: dict[str, Oracle] = {
     "greenhouse": greenhouse,
     "greenhouse_embed": greenhouse_embed,
@@ -430,6 +515,8 @@ ORACLES: dict[str, Oracle] = {
     "ashby": ashby,
     "smartrecruiters": smartrecruiters,
     "icims": icims,
+    "bamboohr": bamboohr,
+    "teamtailor": teamtailor,
 }
 
 #: For each replica, a required answer the validation test leaves empty.
@@ -441,4 +528,6 @@ LEAVE_EMPTY: dict[str, str] = {
     "ashby": "a9d3e7f1-4c2b-4a68-b1e5-8f6d2c9a3b71",
     "smartrecruiters": "spl-textarea[name=q_7004]",
     "icims": "rcf3052",
+    "bamboohr": "cq104",
+    "teamtailor": "candidate[answers_attributes][3][text]",
 }

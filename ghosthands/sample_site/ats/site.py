@@ -270,10 +270,12 @@ class AtsSite:
     def routes(self) -> list[BaseRoute]:
         from ghosthands.sample_site.ats import (
             ashby,
+            bamboohr,
             greenhouse,
             icims,
             lever,
             smartrecruiters,
+            teamtailor,
             workday,
         )
 
@@ -290,6 +292,9 @@ class AtsSite:
             *ashby.routes(self),
             *smartrecruiters.routes(self),
             *icims.routes(self),
+            # held out (not in REPLICAS): the bench's --held-out
+            *bamboohr.routes(self),
+            *teamtailor.routes(self),
         ]
 
     def app(self, extra_routes: list[BaseRoute] | None = None) -> ASGIApp:
