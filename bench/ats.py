@@ -17,9 +17,11 @@ account) and is graded by :func:`~ghosthands.sample_site.ats.score`.
 - **Model calls / cost**: billed calls to the scripted model and the job's
   ``llm_cost_cents`` (``agent`` counts requests for the browser agent, which the
   scripted model refuses).
-- **With a learned replay**: every replica is applied to a second time; if any of those
-  jobs ran from a learned replay (``final_mode`` naming a manual), a second set of
-  columns is reported. Until then the table says so and shows only the first.
+- **With a learned replay**: each measured application is by a new applicant (nothing
+  learned applies); then the last applicant of every replica applies to it again, and
+  the model's answers of their first application are replayed
+  (``ghosthands.browser.learned_answers``; ``final_mode`` ``form_engine+manual``). The
+  second set of columns is that application.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import secrets
 import statistics
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 
 import httpx
@@ -44,7 +47,13 @@ from ghosthands.sample_site.ats import (
     serve_replicas,
 )
 from ghosthands.sample_site.ats.oracle import ORACLES
-from ghosthands.sample_site.ats.runner import MODEL, Outcome, describe, run_application
+from ghosthands.sample_site.ats.runner import (
+    MODEL,
+    Outcome,
+    apply_body,
+    describe,
+    run_application,
+)
 
 #: Every replica by name, the held-out ones (``--held-out``) included.
 ALL = {**REPLICAS, **{r.name: r for r in HELD_OUT}}
@@ -156,14 +165,20 @@ def run(names: list[str], rounds: int) -> tuple[list[Row], bool]:
                     # replica, so a held-out page is first seen in the measured round).
                     warm = names[0] if names[0] in REPLICAS else next(iter(REPLICAS))
                     run_application(api, served, REPLICAS[warm], model)
+                    # A new applicant for every application: nothing learned is replayed.
+                    applicants: dict[str, str] = {}
                     for _ in range(rounds):
                         for name in names:
-                            outcome = run_application(api, served, ALL[name], model)
+                            applicants[name] = str(uuid.uuid4())
+                            body = apply_body(served, ALL[name], user_id=applicants[name])
+                            outcome = run_application(api, served, ALL[name], model, body=body)
                             rows[name].outcomes.append(outcome)
                             print(describe(outcome), file=sys.stderr, flush=True)
-                    # The same applications again: a learned replay would show here.
+                    # The last applicant applies to the same posting again: what their
+                    # first application learned is replayed.
                     for name in names:
-                        outcome = run_application(api, served, ALL[name], model)
+                        body = apply_body(served, ALL[name], user_id=applicants[name])
+                        outcome = run_application(api, served, ALL[name], model, body=body)
                         rows[name].replayed.append(outcome)
                         rows[name].replay_modes.append(_final_mode(dsn, outcome.job_id))
             for name, times in asyncio.run(_oracle_times(served, names, rounds)).items():

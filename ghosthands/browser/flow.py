@@ -71,8 +71,10 @@ class FieldAnswerer(Protocol):
     error) ends the job before anything is submitted.
     """
 
-    #: The model's name, for ``answers_from_model`` and the fields' ``source``.
-    model: str
+    #: What made the answers of the last call, for the fields' ``source`` and
+    #: ``answers_from_model``: ``model:<alias>``, or ``learned:<alias>`` for a model's
+    #: earlier answers replayed (``ghosthands.browser.learned_answers``).
+    source: str
 
     async def answer(
         self,
@@ -111,7 +113,7 @@ class ApplicationFlow:
         self.steps = 0
         self.answerer = answerer
         #: Every answer the model gave that went into the form: question, answer, model.
-        self.answers_from_model: list[dict[str, str]] = []
+        self.answers_from_model: list[dict[str, Any]] = []
         #: Form steps whose open fields the model was already asked about.
         self._model_steps: set[int] = set()
         #: The model's answers as it gave them (an option's label, not its value).
@@ -257,7 +259,7 @@ class ApplicationFlow:
             f = report.open[index]
             is_date = f.kind == "date" or f.input_type == "date"
             date = parse_date(text) if is_date else None
-            engine.supply(f, Answer(text, f"model:{answerer.model}", date=date))
+            engine.supply(f, Answer(text, answerer.source, date=date))
             self._model_text[f.question] = text
         again = await engine.fill_step()
         self._note_model_answers(again)
@@ -269,12 +271,13 @@ class ApplicationFlow:
         """List the model's answers that went into the form, once each."""
         listed = {a["question"] for a in self.answers_from_model}
         for e in report.filled:
-            if e.source.startswith("model:") and e.question not in listed:
+            origin, _, model = e.source.partition(":")
+            if origin in ("model", "learned") and e.question not in listed:
                 text = self._model_text.get(e.question, str(e.value))
-                model = e.source.removeprefix("model:")
-                self.answers_from_model.append(
-                    {"question": e.question, "answer": text, "model": model}
-                )
+                entry: dict[str, Any] = {"question": e.question, "answer": text, "model": model}
+                if origin == "learned":
+                    entry["learned"] = True  # the model's answer on an earlier application
+                self.answers_from_model.append(entry)
                 listed.add(e.question)
 
     async def _wait_for_change(self, page: Any, engine: FormEngine, before: tuple[str, Any]) -> str:

@@ -167,6 +167,7 @@ class ModelAnswerer:
         self._qa = qa_answers
         self._meter: CostMeter | None = None
         self.model = spec.alias
+        self.source = f"model:{spec.alias}"
 
     async def meter(self) -> CostMeter:
         """The job's meter, made at the first question: a form the engine fills alone

@@ -17,9 +17,10 @@ from typing import Any, ClassVar
 import msgspec
 
 from ghosthands.browser.answers import AnswerBook, Profile
-from ghosthands.browser.flow import ApplicationFlow
+from ghosthands.browser.flow import ApplicationFlow, FieldAnswerer
 from ghosthands.browser.forms import ResumeFile
-from ghosthands.browser.model_answers import ModelAnswerer, model_answerer, profile_for_model
+from ghosthands.browser.learned_answers import LearnedApplication, request_fingerprint
+from ghosthands.browser.model_answers import model_answerer, profile_for_model
 from ghosthands.browser.resume import ResumeRef, load_resume
 from ghosthands.jobs.budgets import job_quality
 from ghosthands.jobs.contract import HandlerResult, JobContext, JobFailure
@@ -105,26 +106,34 @@ class _ModelAssisted:
     @asynccontextmanager
     async def _answerer(
         self, ctx: JobContext, model: str | None, profile: Profile | None, qa: dict[str, str]
-    ) -> AsyncIterator[ModelAnswerer | None]:
+    ) -> AsyncIterator[tuple[FieldAnswerer | None, LearnedApplication]]:
+        """The flow's answerer (the applicant's learned answers, then the job's model)."""
+        runner = self._task_runner(ctx)
+        shown = profile_for_model(profile)
+        answers = {k: v for k, v in qa.items() if v and v.strip()}
+        learned = LearnedApplication(runner.manuals, ctx.job, request_fingerprint(shown, answers))
         async with model_answerer(
             ctx,
-            self._task_runner(ctx),
+            runner,
             model=model,
             quality=job_quality(ctx.job.input_data),
-            profile=profile_for_model(profile),
-            qa_answers={k: v for k, v in qa.items() if v and v.strip()},
+            profile=shown,
+            qa_answers=answers,
         ) as answerer:
-            yield answerer
+            yield await learned.load(answerer), learned
 
     @staticmethod
-    async def _run(flow: ApplicationFlow) -> HandlerResult:
+    async def _run(flow: ApplicationFlow, learned: LearnedApplication) -> HandlerResult:
         try:
             result = await flow.run()
         except JobFailure as exc:
             if flow.answers_from_model:
                 exc.details.setdefault("answers_from_model", flow.answers_from_model)
+            await learned.finish(None, flow.answers_from_model)
             raise
         result.result_data["answers_from_model"] = flow.answers_from_model
+        result.final_mode = learned.final_mode() or result.final_mode
+        await learned.finish(result, flow.answers_from_model)
         return result
 
 
@@ -138,7 +147,10 @@ class ApplyHandler(_ModelAssisted):
     async def run(self, ctx: JobContext, params: Any) -> HandlerResult:
         assert isinstance(params, ApplyInput)
         qa = {**params.qa_answers, **params.qa_overrides}
-        async with self._answerer(ctx, params.model, params.user_data, qa) as answerer:
+        async with self._answerer(ctx, params.model, params.user_data, qa) as (
+            answerer,
+            learned,
+        ):
             resume = await _resume(ctx, params.resume, params.require_resume)
             book = AnswerBook(
                 params.user_data,
@@ -155,7 +167,7 @@ class ApplyHandler(_ModelAssisted):
                 answerer=answerer,
                 review_before_submit=params.execution_mode == REVIEW_BEFORE_SUBMIT,
             )
-            return await self._run(flow)
+            return await self._run(flow, learned)
 
 
 _EMPTY_PROFILE = Profile(first_name="", last_name="", email="")
@@ -171,7 +183,10 @@ class FillFormHandler(_ModelAssisted):
     async def run(self, ctx: JobContext, params: Any) -> HandlerResult:
         assert isinstance(params, FillFormInput)
         qa = {**params.qa_answers, **params.fields}
-        async with self._answerer(ctx, params.model, params.user_data, qa) as answerer:
+        async with self._answerer(ctx, params.model, params.user_data, qa) as (
+            answerer,
+            learned,
+        ):
             resume = await _resume(ctx, params.resume, False)
             book = AnswerBook(
                 params.user_data or _EMPTY_PROFILE,
@@ -182,4 +197,4 @@ class FillFormHandler(_ModelAssisted):
             flow = ApplicationFlow(
                 ctx, book, resume=resume, submit=params.submit, answerer=answerer
             )
-            return await self._run(flow)
+            return await self._run(flow, learned)

@@ -157,7 +157,7 @@ async def answer_questions(
         question = by_id.get(item.id)
         if question is None:
             continue
-        answer = _valid(question, item.answer)
+        answer = valid_answer(question, item.answer)
         if answer is None:
             log.info("answer_dropped", question_id=item.id, kind=question.kind)
             continue
@@ -165,7 +165,7 @@ async def answer_questions(
     return answers
 
 
-def _valid(question: Question, answer: str) -> str | None:
+def valid_answer(question: Question, answer: str) -> str | None:
     """The answer in the form the field takes, or None when it does not fit."""
     answer = answer.strip()
     if question.kind in ("select", "radio"):

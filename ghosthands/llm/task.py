@@ -66,6 +66,11 @@ class TaskRunner:
         self._retry = retry
         self.config = config or AgentConfig()
 
+    @property
+    def manuals(self) -> ManualStore | None:
+        """Where manuals are recorded (None: nothing is learned)."""
+        return self._manuals
+
     async def run(
         self,
         ctx: JobContext,

@@ -4,6 +4,7 @@ and handlers run through the worker's own job context (``ghosthands.worker.testi
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -18,6 +19,7 @@ from ghosthands.jobs.contract import HandlerResult, HumanResolution, JobFailure
 from ghosthands.sample_site import SampleSite, create_app
 from ghosthands.sample_site.server import SiteServer
 from ghosthands.worker.testing import HumanScript, JobBench, TestJobContext
+from tests.llm.conftest import LocalServer, Recorded, Reply
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -88,8 +90,11 @@ def run_job(bench: JobBench, provider: ChromiumProvider) -> RunJob:
         human: list[HumanResolution | None] | HumanScript | None = None,
         chromium: ChromiumProvider | None = None,
         prepare: Callable[[TestJobContext], Any] | None = None,
+        user_id: uuid.UUID | None = None,
     ) -> tuple[HandlerResult | JobFailure, TestJobContext]:
-        ctx = await bench.start(handler.job_type, url, input_data, human=human or [])
+        ctx = await bench.start(
+            handler.job_type, url, input_data, human=human or [], user_id=user_id
+        )
         params = msgspec.convert(input_data, handler.input_type)
         async with (chromium or provider).session(ctx.job) as session:
             ctx.browser = session
@@ -123,3 +128,18 @@ def resume_server() -> Iterator[str]:
 
 
 _resume_hosts: set[str] = set()
+
+
+@pytest.fixture
+def model_server() -> Iterator[Callable[[Callable[[Recorded], Reply]], LocalServer]]:
+    """``model_server(respond)``: a scripted model endpoint on 127.0.0.1, closed after."""
+    started: list[LocalServer] = []
+
+    def start(respond: Callable[[Recorded], Reply]) -> LocalServer:
+        server = LocalServer(respond)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.close()

@@ -10,7 +10,7 @@ form engine alone stops there with ``missing_answer``.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +29,7 @@ from ghosthands.handlers.apply import ApplyHandler, FillFormHandler
 from ghosthands.jobs.contract import HandlerResult, JobFailure
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.llm.catalogue import Catalogue
-from ghosthands.llm.questions import Question, _valid
+from ghosthands.llm.questions import Question, valid_answer
 from ghosthands.llm.task import TaskRunner
 from ghosthands.sample_site import SAMPLE_PROFILE, SAMPLE_QA_ANSWERS, SampleSite, create_app
 from ghosthands.sample_site.ats.model import reply_body
@@ -101,20 +101,6 @@ def scripted_model(
         return Reply(200, body)
 
     return respond
-
-
-@pytest.fixture
-def model_server() -> Iterator[Callable[[Callable[[Recorded], Reply]], LocalServer]]:
-    started: list[LocalServer] = []
-
-    def start(respond: Callable[[Recorded], Reply]) -> LocalServer:
-        server = LocalServer(respond)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.close()
 
 
 def runner(server: LocalServer, *, key: bool = True) -> TaskRunner:
@@ -421,13 +407,14 @@ def test_answers_must_fit_the_fields_constraints() -> None:
     number = Question("n", "Years with Go", "number")
     date = Question("d", "Start date", "date")
     zip_code = Question("z", "ZIP code", "text", pattern=r"\d{5}")
-    assert _valid(number, " 1,500 ") == "1500"
-    assert _valid(number, "about five") is None
-    assert _valid(date, "2025-10-06") == "2025-10-06"
-    assert _valid(date, "next Monday") is None
-    assert _valid(zip_code, "94107") == "94107"
-    assert _valid(zip_code, "941") is None
-    assert _valid(Question("x", "Code", "text", pattern="[unclosed"), "anything") == "anything"
+    assert valid_answer(number, " 1,500 ") == "1500"
+    assert valid_answer(number, "about five") is None
+    assert valid_answer(date, "2025-10-06") == "2025-10-06"
+    assert valid_answer(date, "next Monday") is None
+    assert valid_answer(zip_code, "94107") == "94107"
+    assert valid_answer(zip_code, "941") is None
+    unreadable = Question("x", "Code", "text", pattern="[unclosed")
+    assert valid_answer(unreadable, "anything") == "anything"
 
 
 def test_a_model_never_sees_self_identification() -> None:
