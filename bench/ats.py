@@ -242,7 +242,7 @@ def render(rows: list[Row], replay: bool, rounds: int) -> str:
         "Ended",
     ]
     if replay:
-        head[7:7] = [
+        head[8:8] = [
             "Success (replay)",
             "Fields right (replay)",
             "Wall time (replay)",
@@ -265,7 +265,7 @@ def render(rows: list[Row], replay: bool, rounds: int) -> str:
             _ending(row.outcomes[-1]) if row.outcomes else "-",
         ]
         if replay:
-            cells[7:7] = _columns(row.replayed)
+            cells[8:8] = _columns(row.replayed)
         lines.append("| " + " | ".join(cells) + " |")
     notes = [
         "",

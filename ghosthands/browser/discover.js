@@ -80,6 +80,15 @@
     const ids = (el.getAttribute(attr) || '').split(/\s+/).filter(Boolean);
     return clean(ids.map((id) => textOf(byId(el, id))).join(' '));
   }
+  // aria-labelledby without the parts inside the element: a dropdown button labelled by
+  // "state-label state-value" names its current choice too, which is no part of the
+  // question (unless the element names only itself).
+  function labelledBy(el) {
+    const nodes = (el.getAttribute('aria-labelledby') || '').split(/\s+/).filter(Boolean)
+      .map((id) => byId(el, id)).filter(Boolean);
+    const outside = nodes.filter((node) => node !== el && !el.contains(node));
+    return clean((outside.length ? outside : nodes).map(textOf).join(' '));
+  }
   // How many controls a node holds, looking into open shadow roots too (stops early).
   function controlCount(node, limit) {
     let count = node.matches && node.matches(CONTROL) ? 1 : 0;
@@ -126,7 +135,7 @@
   function labelsOf(el) {
     const found = [];
     if (el.labels) for (const l of el.labels) { const t = textOf(l); if (t) found.push(t); }
-    const lb = byIds(el, 'aria-labelledby'); if (lb) found.push(lb);
+    const lb = labelledBy(el); if (lb) found.push(lb);
     const al = clean(el.getAttribute('aria-label')); if (al) found.push(al);
     // A web component often carries the label on its host element (or an outer one).
     for (let root = el.getRootNode(); !found.length && root instanceof ShadowRoot; root = root.host.getRootNode()) {
@@ -492,7 +501,11 @@
       // A dropdown button shows its choice as its text ("Select One" when none).
       const d = base(el, 'combobox'); d.value = shownValue(el.value || el.innerText || el.textContent);
       d.popup_button = true;
-      finish(el, d); return;
+      // Its own popup list sits next to it: the two are one field, whose messages live
+      // in the container around both.
+      const widget = parentOf(el);
+      const lists = widget ? [...widget.querySelectorAll('[role=listbox]')].filter((l) => !l.contains(el)).length : 0;
+      finish(el, d, el, 1 + lists); return;
     }
     if (role === 'switch') { const d = base(el, 'switch'); d.checked = el.getAttribute('aria-checked') === 'true'; finish(el, d); return; }
     if (role === 'radio') { collectAriaChoice(el, el.closest('[role=radiogroup]') || parentOf(el)); return; }

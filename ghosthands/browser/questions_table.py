@@ -508,7 +508,8 @@ INTENTS: tuple[Intent, ...] = (
         "years_experience",
         patterns=(
             r"\b(years?|yrs) (of )?((total|overall|professional|relevant|work|working|industry|"
-            r"related|full time|paid|post graduate|post graduation) )*experience\b",
+            r"related|full time|paid|post graduate|post graduation|software|engineering|"
+            r"development|developer|technical|hands on) )*experience\b",
             r"^(total |overall |professional |work )?experience (in )?years$",
             r"^experience$",
         ),
