@@ -41,8 +41,8 @@ from ghosthands.browser.forms import (
     ResumeFile,
     StepReport,
 )
-from ghosthands.browser.provider import page_gone
-from ghosthands.jobs.contract import HandlerResult, JobContext, JobFailure
+from ghosthands.browser.provider import RestartAttempt, page_gone
+from ghosthands.jobs.contract import HandlerResult, HumanResolution, JobContext, JobFailure
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.logs import get_logger
 
@@ -118,6 +118,11 @@ class ApplicationFlow:
         self._model_steps: set[int] = set()
         #: The model's answers as it gave them (an option's label, not its value).
         self._model_text: dict[str, str] = {}
+        #: What a person answered for a blocker (by kind) while the page was suspended:
+        #: applied when the restored page shows that blocker again, without asking.
+        self._carried: dict[str, HumanResolution] = {}
+        #: The person approved the submit while the page was suspended.
+        self._approved = False
 
     # -- entry -----------------------------------------------------------------------
 
@@ -151,9 +156,12 @@ class ApplicationFlow:
 
     async def _attempt(self, page: Any) -> HandlerResult:
         target = self.session.job.target_url
-        await self.ctx.progress("navigating", url=target)
-        response = await self.session.goto(target)
-        _raise_if_guarded(response, target)
+        # After a restore, start where the person left the page (cookies are back).
+        restored, self.session.restored_url = self.session.restored_url, None
+        url = restored or target
+        await self.ctx.progress("navigating", url=url)
+        response = await self.session.goto(url)
+        _raise_if_guarded(response, url)
         engine = FormEngine(
             page,
             self.book,
@@ -341,6 +349,8 @@ class ApplicationFlow:
         ``cancel`` ends the job without submitting (the context raises); no answer in
         time fails it with ``hitl_timeout``, nothing sent.
         """
+        if self._approved:
+            return
         shot = await self.session.screenshot()
         await self.ctx.progress("awaiting_approval", button=button_text, url=page.url)
         resolution = await self.ctx.wait_for_human(
@@ -358,6 +368,10 @@ class ApplicationFlow:
             shot,
         )
         await self.ctx.progress("approved", action=resolution.action)
+        if self.session.take_restored():
+            # The filled page was given up while waiting: fill it again and submit.
+            self._approved = True
+            raise RestartAttempt
 
     async def _submission_result(
         self, page: Any, engine: FormEngine, outcome: Confirmation | str, mark: int, button: str
@@ -556,7 +570,11 @@ class ApplicationFlow:
                     await self._sign_in(page, stored)
                     self._login_pending = True
                     continue
-            await self._ask_human(page, blocker)
+            carried = self._carried.pop(blocker.kind, None)
+            if carried is not None:
+                await self._apply(page, blocker, carried)
+            else:
+                await self._ask_human(page, blocker)
         raise JobFailure(
             ErrorCode.LOGIN_REQUIRED if self._login_pending else ErrorCode.CAPTCHA_BLOCKED,
             "still blocked after several attempts",
@@ -578,6 +596,14 @@ class ApplicationFlow:
             shot,
         )
         await self.ctx.progress("resumed", action=resolution.action, kind=blocker.kind)
+        if resolution.action != "cancel" and self.session.take_restored():
+            # A new page: the answer applies when it shows this blocker again.
+            self._carried[blocker.kind] = resolution
+            raise RestartAttempt
+        await self._apply(page, blocker, resolution)
+
+    async def _apply(self, page: Any, blocker: Blocker, resolution: HumanResolution) -> None:
+        """Act on what the person answered about ``blocker``."""
         if resolution.action == "cancel":
             raise JobFailure(
                 blocker.error_code, f"{blocker.reason}: the person declined", retryable=False

@@ -241,8 +241,21 @@ class ChromiumProvider:
             await session.close()
 
 
+class RestartAttempt(Exception):
+    """Raised by a handler's work after :meth:`BrowserSession.restore`: the page it held
+    is gone, so :meth:`BrowserSession.run` runs the work again on the restored one."""
+
+
 class BrowserSession:
-    """What a handler sees as ``ctx.browser``: one job's context, page and guard."""
+    """What a handler sees as ``ctx.browser``: one job's context, page and guard.
+
+    While its job waits for a person beyond the worker's cap of paused contexts, the
+    session is :meth:`suspend`-ed: the context's cookies and storage and the page's URL
+    are kept, the context is closed (its memory and the worker's slot given back), and
+    :meth:`restore` opens a new one from them before the job goes on. A handler that
+    finds :meth:`take_restored` true raises :class:`RestartAttempt` to start its work
+    again on the new page (carrying what the person answered itself).
+    """
 
     def __init__(self, provider: ChromiumProvider, job: JobSpec) -> None:
         self.provider = provider
@@ -255,15 +268,22 @@ class BrowserSession:
         self.submitted = False
         self._generation = 0
         self._crashed = False
+        #: What :meth:`suspend` kept: the context's storage state and the page's URL.
+        self._suspended: tuple[dict[str, Any], str] | None = None
+        self._restored = False
+        #: The URL to start from after a restore (where the person left the page).
+        self.restored_url: str | None = None
 
     @property
     def nav_timeout_ms(self) -> float:
         return self.provider.settings.browser_timeout_seconds * 1000
 
-    async def open(self) -> None:
+    async def open(self, state: dict[str, Any] | None = None) -> None:
+        """A new context (with ``state``, else the user's saved login for the site)."""
         browser = self.provider.browser
         self._generation = self.provider._generation
-        state = await self._saved_state()
+        if state is None:
+            state = await self._saved_state()
         self.context = await browser.new_context(
             service_workers="block",
             accept_downloads=False,
@@ -303,15 +323,58 @@ class BrowserSession:
         await self.provider._ensure_browser(self._generation)
         await self.open()
 
+    # -- suspend and restore while a person answers ----------------------------------
+
+    @property
+    def suspended(self) -> bool:
+        return self._suspended is not None
+
+    async def suspend(self) -> bool:
+        """Keep the context's state and the page's URL, and close the context. Refused
+        (False) once the submit button may have been clicked: a restored page would
+        start the application again, and it must never go out twice."""
+        if self.submitted or self.context is None or self._suspended is not None:
+            return False
+        try:
+            state: dict[str, Any] = await self.context.storage_state()
+            url: str = self.page.url if self.page is not None else self.job.target_url
+        except Exception as exc:  # the page is gone already: nothing worth keeping
+            log.info("browser_suspend_failed", job_id=str(self.job.id), error=str(exc))
+            return False
+        self._suspended = (state, url)
+        await self.close()
+        log.info("browser_suspended", job_id=str(self.job.id))
+        return True
+
+    async def restore(self) -> None:
+        """A new context from what :meth:`suspend` kept; the handler starts again."""
+        if self._suspended is None:
+            return
+        state, url = self._suspended
+        self._suspended = None
+        await self.provider._ensure_browser(self._generation)
+        await self.open(state)
+        self.restored_url = url
+        self._restored = True
+        log.info("browser_restored", job_id=str(self.job.id))
+
+    def take_restored(self) -> bool:
+        """Whether the page was replaced by :meth:`restore` since the last look."""
+        restored, self._restored = self._restored, False
+        return restored
+
     async def run(
         self,
         work: Callable[[Any], Awaitable[T]],
         on_recover: Callable[[int, str], Awaitable[None]] | None = None,
     ) -> T:
-        """Run ``work(page)``; after a crash, recover and run it again (bounded)."""
+        """Run ``work(page)``; after a crash, recover and run it again (bounded); after
+        a restore (:class:`RestartAttempt`), run it again on the restored page."""
         while True:
             try:
                 return await work(self.page)
+            except RestartAttempt:
+                continue
             except JobFailure:
                 raise
             except Exception as exc:

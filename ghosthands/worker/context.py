@@ -60,8 +60,14 @@ class RunningJob:
         self.limit: anyio.CancelScope | None = None
         self.resume = anyio.Event()
         self.paused = False
+        #: Waiting for a person with its browser context closed (state kept): it holds
+        #: neither a slot nor one of the worker's paused contexts.
+        self.suspended = False
         #: Called when the job starts or stops waiting for a person (its slot frees up).
         self.on_pause_change: Callable[[], None] | None = None
+        #: Whether a job that starts waiting may keep its browser context open (the
+        #: worker's cap of paused contexts); None: always.
+        self.keep_browser: Callable[[], bool] | None = None
         #: Set once the run's outcome is decided: outside stops no longer apply.
         self.finishing = False
 
@@ -73,8 +79,9 @@ class RunningJob:
         if self.scope is not None:
             self.scope.cancel()
 
-    def set_paused(self, paused: bool) -> None:
+    def set_paused(self, paused: bool, *, suspended: bool = False) -> None:
         self.paused = paused
+        self.suspended = paused and suspended
         if self.on_pause_change is not None:
             self.on_pause_change()
 
@@ -160,7 +167,19 @@ class WorkerJobContext:
         log.info("job_resumed", job_id=str(self.job.id), action=resolution.action)
         if resolution.action == "cancel":
             raise HumanCancelled(resolution.note or "cancelled by a human")
+        if getattr(self.browser, "suspended", False):
+            await self.browser.restore()
         return resolution
+
+    async def _suspend_browser(self) -> bool:
+        """Beyond the worker's cap of paused contexts, close this job's browser context
+        while it waits (its state kept to restore on resume). True when it did."""
+        keep = self.handle.keep_browser
+        suspend = getattr(self.browser, "suspend", None)
+        if keep is None or suspend is None or keep():
+            return False
+        suspended: bool = await suspend()
+        return suspended
 
     async def _wait_for_answer(self, limit_seconds: float) -> dict[str, Any] | None:
         """Wait for ``resume_requested`` (NOTIFY, with a poll as backstop)."""
@@ -170,7 +189,7 @@ class WorkerJobContext:
         if limit is not None:
             remaining = limit.deadline - anyio.current_time()
             limit.deadline = math.inf
-        self.handle.set_paused(True)
+        self.handle.set_paused(True, suspended=await self._suspend_browser())
         try:
             with anyio.move_on_after(limit_seconds):
                 while True:

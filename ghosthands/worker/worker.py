@@ -293,6 +293,7 @@ class Worker:
                     handle = RunningJob(job.spec)
                     # A pause frees a slot, a resume takes it back: look again either way.
                     handle.on_pause_change = self._claim_wake_set
+                    handle.keep_browser = self._may_keep_browser
                     self.running[job.spec.id] = handle
                     self.metrics.claimed(job.spec.job_type, job.waited_seconds)
                     self.metrics.active_jobs.set(len(self.running))
@@ -309,10 +310,17 @@ class Worker:
                 await self._claim_wake.wait()
 
     def busy_slots(self) -> int:
-        """Slots in use: running jobs, less those waiting for a person (up to
-        ``max_paused_jobs`` of them), which give their slot back while they wait."""
-        paused = sum(1 for h in self.running.values() if h.paused)
-        return len(self.running) - min(paused, self.settings.max_paused_jobs)
+        """Slots in use: running jobs, less those waiting for a person, which give their
+        slot back while they wait: up to ``max_paused_jobs`` with their browser context
+        open, any number with it suspended (closed, its state kept)."""
+        open_paused = sum(1 for h in self.running.values() if h.paused and not h.suspended)
+        suspended = sum(1 for h in self.running.values() if h.suspended)
+        return len(self.running) - suspended - min(open_paused, self.settings.max_paused_jobs)
+
+    def _may_keep_browser(self) -> bool:
+        """Whether one more job may wait for a person with its browser context open."""
+        open_paused = sum(1 for h in self.running.values() if h.paused and not h.suspended)
+        return open_paused < self.settings.max_paused_jobs
 
     async def _gather_free_slots(self) -> None:
         """With jobs still running and fewer than half the slots free, wait up to
