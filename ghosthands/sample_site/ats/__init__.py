@@ -13,7 +13,9 @@ from ghosthands.sample_site.ats import (
     bamboohr,
     greenhouse,
     icims,
+    jobvite,
     lever,
+    personio,
     smartrecruiters,
     teamtailor,
     workday,
@@ -35,10 +37,15 @@ REPLICAS: dict[str, Replica] = {
     for r in module.REPLICAS
 }
 
-#: Held-out replicas (BambooHR, Teamtailor): never tuned against, so they measure how
-#: the engine does on an ATS it has not seen. Not in ``REPLICAS`` (the e2e test runs
-#: those); ``python -m bench.ats --held-out`` runs these.
-HELD_OUT: tuple[Replica, ...] = (*bamboohr.HELD_OUT, *teamtailor.HELD_OUT)
+#: Held-out replicas (BambooHR, Teamtailor, Jobvite, Personio): never tuned against, so
+#: they measure how the engine does on an ATS it has not seen. Not in ``REPLICAS`` (the
+#: e2e test runs those); ``python -m bench.ats --held-out`` runs these.
+HELD_OUT: tuple[Replica, ...] = (
+    *bamboohr.HELD_OUT,
+    *teamtailor.HELD_OUT,
+    *jobvite.HELD_OUT,
+    *personio.HELD_OUT,
+)
 
 __all__ = [
     "HELD_OUT",

@@ -507,6 +507,120 @@ async def teamtailor(page: Any, served: ServedReplicas, skip: str | None = None)
         await page.get_by_text("Thanks for your application!").wait_for(timeout=TIMEOUT)
 
 
+async def jobvite(page: Any, served: ServedReplicas, skip: str | None = None) -> None:
+    from ghosthands.sample_site.ats import jobvite as j
+
+    s = _Skipping(skip)
+    await page.goto(served.url(j.JOBVITE.start_path))
+    # The resume first: its parse fills the contact fields still empty (the city wrongly).
+    await page.locator("#jv-resume-file").set_input_files(resume_file())
+    await (
+        page.locator("#jv-resume-status")
+        .filter(has_text=f"{RESUME_NAME} uploaded")
+        .wait_for(timeout=TIMEOUT)
+    )
+    texts = {
+        "firstName": "Ada",
+        "lastName": "Lovelace",
+        "email": EMAIL,
+        "city": "San Francisco",
+        "postalCode": "94107",
+        "linkedInUrl": LINKEDIN,
+        "websiteUrl": WEBSITE,
+        j.SALARY: "150000",
+        j.PROJECT: PROJECT_ANSWER,
+    }
+    for key, value in texts.items():
+        if s.wants(key):
+            await page.locator(f'[data-key="{key}"]').fill(value)
+    picker = page.locator("#jv-phone-country")
+    await picker.locator(".jv-dropdown-toggle").click()
+    await picker.locator(".jv-dropdown-search").fill("United States")
+    await picker.get_by_role("option", name="United States (+1)", exact=True).click()
+    await page.locator("#jv-phone").fill("415 555 0132")
+    await page.locator("#jv-country").select_option("US")
+    # The states come from the server once a country is chosen.
+    await page.locator("#jv-state option[value=CA]").wait_for(state="attached", timeout=TIMEOUT)
+    await page.locator("#jv-state").select_option("CA")
+    await page.locator("#jv-sourceType").select_option("Social Media")
+    await page.locator("#jv-source").select_option("LinkedIn")
+    await page.locator('input[name="jv-q-qd1Yjfw5"][value="Yes"]').check()
+    await page.locator("#jv-q-qe4Zkfw7").select_option("No")
+    date = page.locator(f'[data-date="{j.START_DATE}"]')
+    await date.get_by_label("Month").select_option(label="September")
+    await date.get_by_label("Day").select_option(label="1")
+    await date.get_by_label("Year").select_option(label="2025")
+    await page.locator("#jv-q-qg2Bnfw9").select_option(label=j.RELOCATE_YES)
+    for name in ("eeo-gender", "eeo-race", "eeo-disability"):
+        await page.locator(f'input[name="{name}"][value="{j.DECLINE}"]').check()
+    await page.locator("#jv-eeo-veteran").select_option(j.DECLINE)
+    await page.locator("#jv-privacy").check()
+    await page.locator("#jv-apply-submit").click()
+    if skip is None:
+        await page.wait_for_url("**/apply/confirmation", timeout=TIMEOUT)
+        await page.locator("#jv-confirmation").wait_for(timeout=TIMEOUT)
+    else:
+        await page.locator("#jv-form-errors").wait_for(timeout=TIMEOUT)
+
+
+async def personio(page: Any, served: ServedReplicas, skip: str | None = None) -> None:
+    from ghosthands.sample_site.ats import personio as p
+
+    s = _Skipping(skip)
+    await page.goto(served.url(p.PERSONIO.start_path))
+    await page.locator("#cookie-necessary").click()
+    # Step 1: your details.
+    for key, value in (("first_name", "Ada"), ("last_name", "Lovelace"), ("email", EMAIL)):
+        if s.wants(key):
+            await page.locator(f'[data-key="{key}"]').fill(value)
+    await page.locator(".iti__selected-country").click()
+    await page.locator(".iti__search-input").fill("United States")
+    await page.locator("#iti-0__item-us").click()
+    await page.locator("#phone").fill("415 555 0132")
+    await page.locator("#upload-cv").set_input_files(resume_file())
+    await (
+        page.locator("[data-documents=cv] .ps-files li")
+        .filter(has_text=RESUME_NAME)
+        .wait_for(timeout=TIMEOUT)
+    )
+    await page.locator("#continue").click()
+    await page.locator("[data-step='2']").wait_for(timeout=TIMEOUT)
+    # Step 2: questions.
+    texts = {
+        "available_from": "01.09.2025",
+        "salary_expectations": "150000",
+        p.YEARS: "7",
+        p.WHY: why_answer(p.COMPANY),
+    }
+    for key, value in texts.items():
+        if s.wants(key):
+            await page.locator(f'[data-key="{key}"]').fill(value)
+    channel = page.locator("#recruiting_channel")
+    await channel.click()
+    await channel.fill("Link")
+    await (
+        page.locator("#recruiting_channel-listbox")
+        .get_by_role("option", name="LinkedIn", exact=True)
+        .click(timeout=TIMEOUT)
+    )
+    await page.locator("#education").click()
+    await (
+        page.locator("#education-listbox")
+        .get_by_role("option", name="Bachelor's degree", exact=True)
+        .click(timeout=TIMEOUT)
+    )
+    await page.locator(f'input[name="{p.RELOCATE}"][value="Yes"]').check()
+    await page.locator(f'input[name="{p.PERMIT}"][value="Yes"]').check()
+    await page.locator("#gender").select_option("undisclosed")
+    await page.locator(f'input[name="{p.DISABILITY}"][value="{p.RATHER_NOT}"]').check()
+    await page.locator("#privacy_policy_acceptance").check()
+    await page.locator("#submit-application").click()
+    if skip is None:
+        await page.locator("#application-success").wait_for(timeout=TIMEOUT)
+    else:
+        await page.locator("[data-step='2'] [data-banner]").wait_for(timeout=TIMEOUT)
+
+
 ORACLES: dict[str, Oracle] = {
     "greenhouse": greenhouse,
     "greenhouse_embed": greenhouse_embed,
@@ -517,6 +631,8 @@ ORACLES: dict[str, Oracle] = {
     "icims": icims,
     "bamboohr": bamboohr,
     "teamtailor": teamtailor,
+    "jobvite": jobvite,
+    "personio": personio,
 }
 
 #: For each replica, a required answer the validation test leaves empty.
@@ -530,4 +646,6 @@ LEAVE_EMPTY: dict[str, str] = {
     "icims": "rcf3052",
     "bamboohr": "cq104",
     "teamtailor": "candidate[answers_attributes][3][text]",
+    "jobvite": "customField.qi8Drfw6",
+    "personio": "custom_attribute_3318205",
 }

@@ -273,7 +273,9 @@ class AtsSite:
             bamboohr,
             greenhouse,
             icims,
+            jobvite,
             lever,
+            personio,
             smartrecruiters,
             teamtailor,
             workday,
@@ -295,6 +297,8 @@ class AtsSite:
             # held out (not in REPLICAS): the bench's --held-out
             *bamboohr.routes(self),
             *teamtailor.routes(self),
+            *jobvite.routes(self),
+            *personio.routes(self),
         ]
 
     def app(self, extra_routes: list[BaseRoute] | None = None) -> ASGIApp:
