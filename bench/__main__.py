@@ -26,12 +26,14 @@ from typing import Any
 
 import httpx
 import psycopg
+from psycopg.rows import dict_row
 
 from bench import wrk as wrk_load
 from bench.applications import bench_applications
 from bench.noop_handler import JOB_TYPE, write_plugin
 from ghosthands.db.embedded import EmbeddedPostgres, free_port
 from ghosthands.db.migrate import migrate
+from ghosthands.jobs.queue import Q
 
 REPO = Path(__file__).resolve().parents[1]
 SERVICE_KEY = "bench-service-key-" + uuid.uuid4().hex
@@ -202,7 +204,14 @@ def count_status(dsn: str, status: str) -> int:
 
 def drain_ghosthands(cluster: Cluster, plugin: Path, n: int, workers: int, conc: int) -> float:
     dsn = cluster.database()
-    env = gh_env(dsn, plugin, MAX_CONCURRENT_JOBS=str(conc))
+    # Every job is one user's: a cap below the fleet's slots would measure the cap, not
+    # the queue. At the slots, each claim still counts the user's running jobs.
+    env = gh_env(
+        dsn,
+        plugin,
+        MAX_CONCURRENT_JOBS=str(conc),
+        GH_MAX_RUNNING_JOBS_PER_USER=str(workers * conc),
+    )
     cmd = [sys.executable, "-m", "ghosthands", "work"]
     with processes([(cmd, env)] * workers):
         wait_for(
@@ -218,6 +227,12 @@ def drain_ghosthands(cluster: Cluster, plugin: Path, n: int, workers: int, conc:
         return n / float(scalar(dsn, DRAIN_SECONDS))
 
 
+#: The index the raw loop's claim reads (GhostHands' own claim index is ordered by user
+#: within a priority since migration 0009, which this ORDER BY could not use).
+RAW_INDEX = (
+    "CREATE INDEX raw_claim_idx ON gh_automation_jobs (priority, created_at, id) "
+    "WHERE status = 'pending'"
+)
 CLAIM = (
     "UPDATE gh_automation_jobs SET status = 'running', worker_id = 'raw', started_at = now() "
     "WHERE id = (SELECT id FROM gh_automation_jobs WHERE status = 'pending' "
@@ -238,6 +253,7 @@ def drain_raw(cluster: Cluster, n: int, conc: int) -> float:
                 await conn.execute(COMPLETE, (row[0],))
 
     async def run() -> None:
+        scalar(dsn, RAW_INDEX)
         insert_noops(dsn, n)
         await asyncio.gather(*(loop() for _ in range(conc)))
 
@@ -409,6 +425,179 @@ def bench_pickup(cluster: Cluster, plugin: Path, n: int, pace: float) -> list[Ro
                 "",
             )
         )
+    return rows
+
+
+# -- fair claim ---------------------------------------------------------------------------
+
+#: The claim before migration 0009, kept as the baseline: priority, then age, whoever's
+#: job it is (one scan of the (priority, created_at, id) index).
+OLD_CLAIM = """
+WITH picked AS (
+    SELECT id
+    FROM gh_automation_jobs
+    WHERE status = 'pending'
+      AND (scheduled_at IS NULL OR scheduled_at <= now())
+      AND (
+          target_worker_id IS NULL
+          OR worker_affinity = 'any'
+          OR target_worker_id IN (%(worker_id)s, %(worker_prefix)s)
+          OR (worker_affinity = 'preferred'
+              AND greatest(created_at, coalesce(scheduled_at, created_at))
+                  <= now() - make_interval(secs => %(preferred_grace)s))
+      )
+    ORDER BY priority, created_at, id
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE gh_automation_jobs j
+SET status = 'queued',
+    worker_id = %(worker_id)s,
+    execution_attempt_id = gen_random_uuid(),
+    last_heartbeat = now(),
+    status_message = NULL
+FROM picked
+WHERE j.id = picked.id
+RETURNING j.id, j.job_type, j.user_id, j.target_url, j.task_description, j.input_data,
+          j.timeout_seconds, j.retry_count, j.max_retries, j.execution_attempt_id,
+          j.created_by, j.valet_task_id, j.metadata, j.priority, j.created_at,
+          j.llm_cost_cents,
+          extract(epoch FROM clock_timestamp()
+                  - greatest(j.created_at, coalesce(j.scheduled_at, j.created_at)))::float8
+              AS waited_seconds
+"""
+#: The schema the old claim ran on: 0006's claim index, and no index of active jobs.
+OLD_CLAIM_SCHEMA = (
+    "DROP INDEX gh_jobs_claim_idx",
+    "DROP INDEX gh_jobs_user_active_idx",
+    "CREATE INDEX gh_jobs_claim_idx ON gh_automation_jobs (priority, created_at, id) "
+    "WHERE status = 'pending'",
+)
+
+
+def claim_database(cluster: Cluster, old: bool, backlog: int, others: int) -> str:
+    """One user's ``backlog`` pending jobs in one statement, then ``others`` users' three
+    jobs each, inserted after (unseen by ANALYZE, as after a burst)."""
+    dsn = cluster.database()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for statement in OLD_CLAIM_SCHEMA if old else ():
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO gh_automation_jobs (user_id, job_type, target_url) "
+            "SELECT %s, 'http_check', 'https://example.com/' FROM generate_series(1, %s)",
+            (USER, backlog),
+        )
+        for _ in range(others):
+            conn.execute(
+                "INSERT INTO gh_automation_jobs (user_id, job_type, target_url) "
+                "SELECT %s, 'http_check', 'https://example.com/' FROM generate_series(1, 3)",
+                (uuid.uuid4(),),
+            )
+    return dsn
+
+
+class Claimer:
+    """Claims as ``JobQueue.claim`` does (claim_setup, then the claim statement, in one
+    transaction), timing the claim statement; the new one rotates users as a worker does."""
+
+    def __init__(self, dsn: str, old: bool, limit: int) -> None:
+        self.conn = psycopg.connect(dsn, row_factory=dict_row)
+        self.old = old
+        self.params: dict[str, Any] = {
+            "limit": limit,
+            "worker_id": "bench-1",
+            "worker_prefix": "bench",
+            "preferred_grace": 30.0,
+            "max_running": 10,
+            "after_user": uuid.UUID(int=0),
+        }
+
+    def claim(self, commit: bool) -> tuple[float, list[dict[str, Any]]]:
+        self.conn.execute(Q.claim_setup, {"actor": "bench-1"})
+        started = time.perf_counter()
+        rows = self.conn.execute(OLD_CLAIM if self.old else Q.claim_jobs, self.params).fetchall()
+        elapsed = (time.perf_counter() - started) * 1000
+        if rows and not self.old:
+            self.params["after_user"] = max(rows, key=lambda r: r["turn"])["user_id"]
+        if commit:
+            self.conn.commit()
+        else:
+            self.conn.rollback()
+        return elapsed, rows
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def claim_latencies(
+    cluster: Cluster, backlog: int, others: int, limit: int, n: int
+) -> tuple[list[float], list[float]]:
+    """Old and new claim, ``n`` claims each, interleaved; each rolled back, so every claim
+    meets the same backlog (and the dead row versions the rollbacks leave, alike)."""
+    old = Claimer(claim_database(cluster, True, backlog, others), True, limit)
+    new = Claimer(claim_database(cluster, False, backlog, others), False, limit)
+    times: tuple[list[float], list[float]] = ([], [])
+    try:
+        for i in range(n + 20):
+            for claimer, out in ((old, times[0]), (new, times[1])):
+                elapsed, rows = claimer.claim(commit=False)
+                assert len(rows) == limit
+                if i >= 20:  # warm-up: caches, and psycopg preparing the statement
+                    out.append(elapsed)
+    finally:
+        old.close()
+        new.close()
+    return times
+
+
+def claims_until_served(cluster: Cluster, old: bool, backlog: int, limit: int) -> int:
+    """Claims (committed, batch ``limit``) until the first job of a user who submitted
+    after the backlog is taken."""
+    dsn = claim_database(cluster, old, backlog, 1)
+    claimer = Claimer(dsn, old, limit)
+    try:
+        for rounds in range(1, backlog // limit + 3):
+            _, rows = claimer.claim(commit=True)
+            if any(str(r["user_id"]) != USER for r in rows):
+                return rounds
+    finally:
+        claimer.close()
+    raise AssertionError("the other user's job was never claimed")
+
+
+def bench_claim(cluster: Cluster, backlog: int, n: int, limit: int = 8) -> list[Row]:
+    old_mixed, new_mixed = claim_latencies(cluster, backlog, 5, limit, n)
+    old_one, new_one = claim_latencies(cluster, backlog, 0, limit, n)
+    rows = []
+    for what, old, new in (
+        (f"{backlog:,} pending of one user + 5 users × 3", old_mixed, new_mixed),
+        (f"{backlog:,} pending of one user only", old_one, new_one),
+    ):
+        for q, name in ((0.5, "p50"), (0.95, "p95")):
+            rows.append(
+                Row(
+                    "claim",
+                    f"claim {limit}: {what}, {name} of {n}",
+                    pct(new, q),
+                    "old claim SQL (priority, age)",
+                    pct(old, q),
+                    "ms",
+                    False,
+                    "",
+                )
+            )
+    rows.append(
+        Row(
+            "claim",
+            f"claims of {limit} before another user's job (after {backlog:,} of one user)",
+            claims_until_served(cluster, False, backlog, limit),
+            "old claim SQL (priority, age)",
+            claims_until_served(cluster, True, backlog, limit),
+            "claims",
+            False,
+            "1",
+        )
+    )
     return rows
 
 
@@ -672,7 +861,7 @@ def bench_browser(jobs: int, concurrent: int) -> list[Row]:
 
 # -- main -----------------------------------------------------------------------------------
 
-BENCHES = ("queue", "pickup", "api", "browser", "apply")
+BENCHES = ("queue", "claim", "pickup", "api", "browser", "apply")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -698,12 +887,14 @@ def main(argv: list[str] | None = None) -> int:
     only = args.only or list(BENCHES)
 
     rows: list[Row] = []
-    cluster = Cluster() if set(only) & {"queue", "pickup", "api", "apply"} else None
+    cluster = Cluster() if set(only) & {"queue", "claim", "pickup", "api", "apply"} else None
     try:
         with tempfile.TemporaryDirectory(prefix="gh-bench-") as tmp:
             plugin = write_plugin(Path(tmp))
             if "queue" in only and cluster:
                 rows += bench_queue(cluster, plugin, jobs, args.workers, args.concurrency, repeat)
+            if "claim" in only and cluster:
+                rows += bench_claim(cluster, 3000, 100 if quick else 500)
             if "pickup" in only and cluster:
                 rows += bench_pickup(cluster, plugin, pickup, 0.02)
             if "api" in only and cluster:

@@ -247,6 +247,9 @@ _FIELDS: tuple[_Field, ...] = (
     _Field(
         "max_waiting_jobs_per_user", ("GH_MAX_WAITING_JOBS_PER_USER",), _int_range(1, 100000), 100
     ),
+    _Field(
+        "max_running_jobs_per_user", ("GH_MAX_RUNNING_JOBS_PER_USER",), _int_range(0, 100000), 10
+    ),
     _Field("worker_id_prefix", ("GH_WORKER_ID_PREFIX",), _nonempty, "worker"),
     _Field("heartbeat_seconds", ("GH_HEARTBEAT_SECONDS",), _float_range(0.1, 3600), 30.0),
     _Field("stale_seconds", ("GH_STALE_SECONDS",), _float_range(0.5, 86400), 120.0),
@@ -329,6 +332,9 @@ class Settings:
     max_paused_jobs: int = 8
     #: Jobs a user (their own token, not the service) may have waiting to run at once.
     max_waiting_jobs_per_user: int = 100
+    #: Jobs of one user the fleet runs at once (queued or running, all workers): a claim
+    #: passes over a user with this many. 0: no cap.
+    max_running_jobs_per_user: int = 10
     worker_id_prefix: str = "worker"
     heartbeat_seconds: float = 30.0
     stale_seconds: float = 120.0

@@ -109,6 +109,9 @@ class JobQueue:
         # in flight, the others queue up and go out together as the next statement.
         self._starts: GroupWriter[JobSpec, bool] = GroupWriter(self._mark_running)
         self._completions: GroupWriter[_Completion, bool] = GroupWriter(self._complete)
+        #: The user whose job this worker claimed last: its next claim starts with the
+        #: users after them (the nil id: from the first user).
+        self._last_served = uuid.UUID(int=0)
 
     async def _actor(self, conn: Conn) -> None:
         await conn.execute(Q.set_actor, {"actor": self.worker_id})
@@ -164,9 +167,20 @@ class JobQueue:
     # -- claiming and heartbeats ----------------------------------------------------
 
     async def claim(
-        self, limit: int, *, worker_prefix: str, preferred_grace_seconds: float
+        self,
+        limit: int,
+        *,
+        worker_prefix: str,
+        preferred_grace_seconds: float,
+        max_running_per_user: int = 0,
     ) -> list[ClaimedJob]:
-        """Claim up to ``limit`` due jobs (one statement), best first."""
+        """Claim up to ``limit`` due jobs (one statement), best priority first.
+
+        Within a priority users take turns, one job each per round, starting with the
+        users after the one this worker served last (``claim_jobs``, ``gh_pick_jobs``).
+        ``max_running_per_user`` (0: no cap) passes over a user with that many jobs
+        queued or running in the whole fleet.
+        """
         if limit <= 0:
             return []
         async with self.db.connection() as conn:
@@ -175,12 +189,16 @@ class JobQueue:
                 Q.claim_jobs,
                 {
                     "limit": limit,
+                    "after_user": self._last_served,
+                    "max_running": max_running_per_user,
                     "worker_id": self.worker_id,
                     "worker_prefix": worker_prefix,
                     "preferred_grace": preferred_grace_seconds,
                 },
             )
             rows = await cur.fetchall()
+        if rows:
+            self._last_served = max(rows, key=lambda row: row["turn"])["user_id"]
         claimed = [
             ClaimedJob(
                 spec=JobSpec(

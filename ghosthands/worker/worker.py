@@ -269,6 +269,7 @@ class Worker:
                         free,
                         worker_prefix=self.settings.worker_id_prefix,
                         preferred_grace_seconds=self.settings.affinity_grace_seconds,
+                        max_running_per_user=self.settings.max_running_jobs_per_user,
                     )
                     failures = 0
                 except DB_ERRORS as exc:

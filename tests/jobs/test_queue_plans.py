@@ -37,20 +37,66 @@ def plan(conn: psycopg.Connection[Any], sql: str, params: dict[str, Any]) -> str
     return "\n".join(r[0] for r in rows)
 
 
-def test_claim_reads_the_claim_index_in_order_after_a_burst(database_url: str) -> None:
-    burst(database_url)
-    params = {"limit": 8, "worker_id": "w-1", "worker_prefix": "w", "preferred_grace": 30.0}
-    with psycopg.connect(database_url) as conn:
-        unguided = plan(conn, Q.claim_jobs, params)
-        conn.rollback()
+def nested_plans(
+    conn: psycopg.Connection[Any], sql: str, params: dict[str, Any], setup: bool
+) -> list[str]:
+    """The plans of every statement ``sql`` runs, its functions' statements included
+    (auto_explain, sent to the client as notices), after claim_setup when ``setup``."""
+    notices: list[str] = []
+    conn.add_notice_handler(lambda d: notices.append(d.message_primary or ""))
+    if setup:
         conn.execute(Q.claim_setup, {"actor": "w-1"})
-        guided = plan(conn, Q.claim_jobs, params)
-    # Left to the stale statistics, the planner sorts the whole burst for every claim
-    # (this is what claim_setup is for; if PostgreSQL ever stops doing so, this line
-    # says the set-up may be dropped).
-    assert "Sort" in unguided, unguided
-    assert "Index Scan using gh_jobs_claim_idx" in guided, guided
-    assert "Sort" not in guided, guided
+    notices.clear()
+    conn.execute(sql, params).fetchall()
+    conn.rollback()
+    return [n for n in notices if "gh_automation_jobs" in n]
+
+
+def test_claim_reads_the_claim_index_in_order_after_a_burst(database_url: str) -> None:
+    with psycopg.connect(database_url) as conn:
+        # A history the statistics know (analyzed); then a burst they do not.
+        conn.execute(
+            "INSERT INTO gh_automation_jobs (user_id, job_type, target_url, status) "
+            "SELECT gen_random_uuid(), 'http_check', 'https://example.com/', 'completed' "
+            "FROM generate_series(1, %s)",
+            (BURST,),
+        )
+        conn.commit()
+        conn.execute("ANALYZE gh_automation_jobs")
+        conn.commit()
+    burst(database_url)
+    params = {
+        "limit": 8,
+        "worker_id": "w-1",
+        "worker_prefix": "w",
+        "preferred_grace": 30.0,
+        "after_user": uuid.UUID(int=0),
+        "max_running": 10,
+    }
+    runs: dict[bool, list[list[str]]] = {}
+    for setup in (False, True):
+        with psycopg.connect(database_url) as conn:
+            conn.execute("LOAD 'auto_explain'")
+            for setting in ("log_min_duration = 0", "log_nested_statements = on"):
+                conn.execute(f"SET auto_explain.{setting}")
+            conn.execute("SET auto_explain.log_level = notice")
+            conn.commit()
+            # Custom plans for the first calls of a session, then the generic plan kept.
+            runs[setup] = [nested_plans(conn, Q.claim_jobs, params, setup) for _ in range(7)]
+    # Left to the stale statistics ("nothing is pending"), the planner reads the status
+    # index and sorts what it finds (this is what claim_setup is for; if PostgreSQL ever
+    # stops doing so, this line says the set-up may be dropped).
+    assert any("Sort" in plan for plan in runs[False][0]), runs[False][0]
+    # Set up, every statement of the claim, gh_pick_jobs's probes included, reads the
+    # claim index in its own order (or the index of active jobs, for the cap), first
+    # call and generic plan alike.
+    for plans in (runs[True][0], runs[True][-1]):
+        assert len(plans) >= 5, plans
+        text = "\n".join(plans)
+        assert "Index Scan using gh_jobs_claim_idx" in text, text
+        assert "Index Only Scan using gh_jobs_user_active_idx" in text, text
+        assert "Sort" not in text and "Seq Scan" not in text, text
+        assert "gh_jobs_status_idx" not in text and "gh_jobs_user_created_idx" not in text
 
 
 @pytest.mark.parametrize("query", ["mark_running", "complete_jobs", "heartbeat_jobs"])

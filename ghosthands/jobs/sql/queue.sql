@@ -29,7 +29,8 @@ SELECT set_config('gh.actor', %(actor)s, true);
 -- after a burst of inserts the table's statistics still say "nearly empty" (until
 -- autovacuum analyzes it), and the planner then sorts every pending row to pick the first
 -- few: 3-5 ms per claim at 5,000 pending, growing with the backlog. The claim index
--- (priority, created_at, id) already yields them in claim order.
+-- (priority, user_id, created_at, id) already yields them in claim order. The statements
+-- of gh_pick_jobs are planned under these settings too (and kept for the session).
 SELECT set_config('gh.actor', %(actor)s, true),
        set_config('enable_sort', 'off', true),
        set_config('enable_bitmapscan', 'off', true);
@@ -54,26 +55,18 @@ ON CONFLICT (worker_id) DO UPDATE SET
 RETURNING status;
 
 -- name: claim_jobs
--- Claim up to %(limit)s due pending jobs for one worker, best first, in one statement.
--- Order: priority (lower first), then age. Affinity: a job aimed at a worker
--- (target_worker_id = this run's id or its prefix) is claimable by others only when
--- 'any', or when 'preferred' and the target has not taken it within %(preferred_grace)s.
+-- Claim up to %(limit)s due pending jobs for one worker, in one statement: best priority
+-- first and, within a priority, users in turn, one job each per round, starting after
+-- %(after_user)s (the user this worker served last); a user with %(max_running)s jobs
+-- queued or running in the fleet (0: no cap) is passed over. gh_pick_jobs (migration
+-- 0009) picks and locks them (FOR UPDATE SKIP LOCKED), probe by probe: its comment has
+-- the rules, the affinity test and the cap's bound when claims race. turn: the order they
+-- were taken in. (A job the function locks that was committed after this statement began
+-- is not visible to the UPDATE: it stays pending, for the next claim.)
 WITH picked AS (
-    SELECT id
-    FROM gh_automation_jobs
-    WHERE status = 'pending'
-      AND (scheduled_at IS NULL OR scheduled_at <= now())
-      AND (
-          target_worker_id IS NULL
-          OR worker_affinity = 'any'
-          OR target_worker_id IN (%(worker_id)s, %(worker_prefix)s)
-          OR (worker_affinity = 'preferred'
-              AND greatest(created_at, coalesce(scheduled_at, created_at))
-                  <= now() - make_interval(secs => %(preferred_grace)s))
-      )
-    ORDER BY priority, created_at, id
-    LIMIT %(limit)s
-    FOR UPDATE SKIP LOCKED
+    SELECT job_id, turn
+    FROM gh_pick_jobs(%(limit)s, %(after_user)s, %(max_running)s,
+                      %(worker_id)s, %(worker_prefix)s, %(preferred_grace)s)
 )
 UPDATE gh_automation_jobs j
 SET status = 'queued',
@@ -82,11 +75,11 @@ SET status = 'queued',
     last_heartbeat = now(),
     status_message = NULL
 FROM picked
-WHERE j.id = picked.id
+WHERE j.id = picked.job_id
 RETURNING j.id, j.job_type, j.user_id, j.target_url, j.task_description, j.input_data,
           j.timeout_seconds, j.retry_count, j.max_retries, j.execution_attempt_id,
           j.created_by, j.valet_task_id, j.metadata, j.priority, j.created_at,
-          j.llm_cost_cents,
+          j.llm_cost_cents, picked.turn,
           extract(epoch FROM clock_timestamp()
                   - greatest(j.created_at, coalesce(j.scheduled_at, j.created_at)))::float8
               AS waited_seconds;
