@@ -28,6 +28,11 @@ ENVIRONMENTS = ("development", "production", "test")
 #: The LLM wire formats GhostHands speaks (``openai`` covers every compatible server).
 LLM_PROVIDERS = ("openai", "anthropic", "gemini")
 
+#: Where artifacts live and resumes named by storage_path / s3_key come from:
+#: ``database`` (artifacts in PostgreSQL, resumes from GH_RESUME_DIR), an S3-compatible
+#: store, or Supabase Storage's REST API.
+STORAGE_BACKENDS = ("database", "s3", "supabase")
+
 
 class ConfigError(Exception):
     """A setting is missing or malformed. ``str()`` is safe to print."""
@@ -218,6 +223,22 @@ def _nonempty(raw: str) -> str:
     return raw.strip()
 
 
+_BUCKET_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-_")
+
+
+def _bucket(raw: str) -> str:
+    """A bucket name as S3 and Supabase accept it (lower case, digits, dots, dashes)."""
+    value = raw.strip()
+    if not (
+        3 <= len(value) <= 63
+        and set(value) <= _BUCKET_CHARS
+        and value[0] not in ".-_"
+        and value[-1] not in ".-_"
+    ):
+        raise ValueError("must be a bucket name: 3-63 lower-case letters, digits, '.', '-', '_'")
+    return value
+
+
 @dataclasses.dataclass(frozen=True)
 class _Field:
     attr: str
@@ -236,6 +257,17 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("supabase_url", ("SUPABASE_URL",), _http_url, None),
     _Field("supabase_service_key", ("SUPABASE_SERVICE_KEY",), _nonempty, None, secret=True),
     _Field("supabase_jwt_secret", ("SUPABASE_JWT_SECRET",), _nonempty, None, secret=True),
+    # Object storage (ghosthands.storage): where artifacts go and resumes come from.
+    _Field("storage_backend", ("GH_STORAGE_BACKEND",), _choice(*STORAGE_BACKENDS), "database"),
+    _Field("storage_bucket", ("GH_STORAGE_BUCKET", "GH_S3_BUCKET"), _bucket, None),
+    _Field("resume_bucket", ("GH_RESUME_BUCKET",), _bucket, "resumes"),
+    _Field("s3_endpoint_url", ("GH_S3_ENDPOINT_URL",), _http_url, None),
+    _Field("s3_region", ("GH_S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"), _nonempty, None),
+    _Field("aws_access_key_id", ("AWS_ACCESS_KEY_ID",), _nonempty, None, secret=True),
+    _Field("aws_secret_access_key", ("AWS_SECRET_ACCESS_KEY",), _nonempty, None, secret=True),
+    _Field("aws_session_token", ("AWS_SESSION_TOKEN",), _nonempty, None, secret=True),
+    _Field("signed_url_seconds", ("GH_SIGNED_URL_SECONDS",), _int_range(60, 604800), 3600),
+    _Field("storage_timeout_seconds", ("GH_STORAGE_TIMEOUT_SECONDS",), _float_range(1, 600), 30.0),
     _Field("service_secret", ("GH_SERVICE_SECRET",), _nonempty, None, secret=True),
     _Field("encryption_keys", ("GH_ENCRYPTION_KEY",), _encryption_keys, (), secret=True),
     _Field("api_host", ("GH_API_HOST",), _nonempty, "127.0.0.1"),
@@ -320,6 +352,23 @@ class Settings:
     supabase_url: str | None = None
     supabase_service_key: str | None = None
     supabase_jwt_secret: str | None = None
+    #: ``database`` (default: artifacts in PostgreSQL, resumes from GH_RESUME_DIR),
+    #: ``s3`` (any S3-compatible store) or ``supabase`` (Supabase Storage at SUPABASE_URL).
+    storage_backend: str = "database"
+    #: The bucket artifacts (screenshots, ...) are uploaded to.
+    storage_bucket: str | None = None
+    #: The bucket resumes named by ``storage_path`` / ``s3_key`` are read from.
+    resume_bucket: str = "resumes"
+    #: An S3-compatible endpoint (MinIO, Supabase's /storage/v1/s3); AWS when unset.
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    #: Unset: boto3's own chain (instance role, ~/.aws). Never logged.
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: str | None = None
+    aws_session_token: str | None = None
+    #: How long signed artifact URLs (callbacks, API answers) stay valid.
+    signed_url_seconds: int = 3600
+    storage_timeout_seconds: float = 30.0
     service_secret: str | None = None
     encryption_keys: tuple[bytes, ...] = ()
     api_host: str = "127.0.0.1"
@@ -396,6 +445,11 @@ class Settings:
         if self.environment != "development":
             return True
         return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+    @property
+    def object_store(self) -> str | None:
+        """The configured object store (``s3`` / ``supabase``), or None for the database."""
+        return None if self.storage_backend == "database" else self.storage_backend
 
     @property
     def pool_url(self) -> str | None:
@@ -479,4 +533,23 @@ def load_settings(
         except ValueError as exc:
             shown = "" if field.secret or len(raw) > 80 else f" (got {raw!r})"
             raise ConfigError(name, f"{exc}{shown}") from None
-    return Settings(**values)
+    settings = Settings(**values)
+    _check_storage(settings)
+    return settings
+
+
+def _check_storage(settings: Settings) -> None:
+    """What the chosen object store needs, named by variable."""
+    backend = settings.storage_backend
+    if backend == "database":
+        return
+    needed = ["storage_bucket"]
+    if backend == "supabase":
+        needed += ["supabase_url", "supabase_service_key"]
+    try:
+        settings.require(*needed)
+    except ConfigError as exc:
+        raise ConfigError(exc.variable, f"is required with GH_STORAGE_BACKEND={backend}") from None
+    if backend == "s3" and bool(settings.aws_access_key_id) != bool(settings.aws_secret_access_key):
+        missing = "AWS_SECRET_ACCESS_KEY" if settings.aws_access_key_id else "AWS_ACCESS_KEY_ID"
+        raise ConfigError(missing, "is required when the other AWS key is set")

@@ -92,6 +92,8 @@ def create_app(settings: Settings, db: Database | None) -> Starlette:
                     services.hub.drain()
                 tg.cancel_scope.cancel()
         finally:
+            if services.storage is not None:
+                await services.storage.aclose()
             if db is not None:
                 await db.close()
 

@@ -112,7 +112,12 @@ async def monitoring_health(call: Call[None, None]) -> Response:
         "anthropic": bool(settings.anthropic_api_key),
     }
     llm = LlmCheck(ok=any(providers.values()), providers=providers)
-    storage = CheckResult(ok=database.ok, detail="artifacts are stored in the database")
+    storage = CheckResult(
+        ok=database.ok,
+        detail="artifacts are stored in the database"
+        if settings.object_store is None
+        else f"artifacts go to the {settings.object_store} store (not probed)",
+    )
     if not database.ok or not schema.ok:
         status = "unhealthy"
     elif workers is None or not workers.ok:

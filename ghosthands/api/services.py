@@ -28,6 +28,7 @@ from ghosthands.db.pool import Database
 from ghosthands.jobs.submissions import DuplicateIdempotencyKey, JobSubmissions
 from ghosthands.llm.catalogue import Catalogue
 from ghosthands.netguard import NO_EXCEPTIONS
+from ghosthands.storage import Storage, open_storage
 
 
 class TtlCache:
@@ -64,6 +65,8 @@ class Services:
     #: public, and counting the jobs table per request would let anyone load the pool.
     fleet_cache: TtlCache
     health_cache: TtlCache
+    #: The object store artifacts may live in (None: all of them are in the database).
+    storage: Storage | None = None
 
     @classmethod
     def build(cls, settings: Settings, db: Database | None) -> Services:
@@ -87,7 +90,25 @@ class Services:
             catalogue=Catalogue.from_settings(settings),
             fleet_cache=TtlCache(settings.monitoring_cache_seconds),
             health_cache=TtlCache(settings.monitoring_cache_seconds),
+            storage=open_storage(settings),
         )
+
+    async def with_signed_urls(self, job_id: uuid.UUID, row: dict[str, Any]) -> dict[str, Any]:
+        """``row`` with its screenshot and artifact URLs as absolute, time-limited links
+        into the object store, for those it keeps; the row itself without a store."""
+        shots = list(row.get("screenshot_urls") or [])
+        others = list(row.get("artifact_urls") or [])
+        if self.storage is None or not (shots or others):
+            return row
+        stored = await self.submissions.artifact_locations(job_id)
+        if not stored:
+            return row
+        signed = await self.storage.sign_urls(shots + others, stored)
+        return {
+            **row,
+            "screenshot_urls": signed[: len(shots)],
+            "artifact_urls": signed[len(shots) :],
+        }
 
 
 class _NoLimits:

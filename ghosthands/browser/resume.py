@@ -1,9 +1,19 @@
-"""Fetch the applicant's resume: by URL through the network guard, or from GH_RESUME_DIR."""
+"""Fetch the applicant's resume: by URL through the network guard, from the object store
+(GH_STORAGE_BACKEND), or from GH_RESUME_DIR.
+
+A ``storage_path`` or ``s3_key`` names an object in ``GH_RESUME_BUCKET`` when an object
+store is configured, else a file under ``GH_RESUME_DIR``. In the store a key must lie in
+the job's user's own folder: ``<user_id>/...`` (Supabase Storage's usual layout) or
+``<folder>/<user_id>/...`` (VALET's ``resumes/<user_id>/<file>`` keys); anything else,
+``..`` segments and absolute keys fail the job with ``invalid_input``, so one user's job
+can never upload another user's resume.
+"""
 
 from __future__ import annotations
 
 import mimetypes
 import os
+import uuid
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
@@ -17,6 +27,7 @@ from ghosthands.config import Settings
 from ghosthands.jobs.contract import JobFailure
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.logs import get_logger
+from ghosthands.storage import ObjectNotFound, ObjectTooLarge, Storage, StorageError, check_key
 
 log = get_logger(__name__)
 
@@ -42,12 +53,25 @@ def _name_and_type(ref: ResumeRef, fallback_path: str) -> tuple[str, str]:
     return name, content_type
 
 
-async def load_resume(ref: ResumeRef, settings: Settings, guard: NetworkGuard) -> ResumeFile:
-    """The resume's bytes, at most ``GH_RESUME_MAX_BYTES``; JobFailure when unavailable."""
+async def load_resume(
+    ref: ResumeRef,
+    settings: Settings,
+    guard: NetworkGuard,
+    *,
+    owner: uuid.UUID | None = None,
+    storage: Storage | None = None,
+) -> ResumeFile:
+    """The resume's bytes, at most ``GH_RESUME_MAX_BYTES``; JobFailure when unavailable.
+
+    ``owner`` is the job's user: a key in ``storage`` must lie in their folder.
+    """
     cap = settings.resume_max_bytes
     if ref.download_url:
         return await _download(ref, guard, cap)
+    field = "storage_path" if ref.storage_path else "s3_key"
     key = ref.storage_path or ref.s3_key
+    if key and storage is not None:
+        return await _from_store(ref, field, key, owner, storage, cap)
     if key:
         return await _from_directory(ref, key, settings, cap)
     raise JobFailure(
@@ -112,11 +136,87 @@ async def _download(ref: ResumeRef, guard: NetworkGuard, cap: int) -> ResumeFile
     return ResumeFile(name, guessed, bytes(data))
 
 
+def _looks_like_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+def owned_key(field: str, key: str, owner: uuid.UUID | None) -> str:
+    """``key`` when it names an object in ``owner``'s own folder; JobFailure otherwise."""
+
+    def refuse(reason: str, why: str) -> JobFailure:
+        return JobFailure(
+            ErrorCode.INVALID_INPUT,
+            f"resume.{field} {why}",
+            details={"field": f"resume.{field}", "reason": reason},
+            retryable=False,
+        )
+
+    try:
+        check_key(key)
+    except ValueError as exc:
+        raise refuse("invalid_key", str(exc)) from None
+    if owner is None:
+        raise refuse("no_owner", "cannot be checked: the job has no user")
+    segments = key.split("/")
+    mine = str(owner).lower()
+    if segments[0].lower() == mine and len(segments) >= 2:
+        return key
+    if len(segments) >= 3 and not _looks_like_uuid(segments[0]) and segments[1].lower() == mine:
+        return key
+    raise refuse(
+        "not_owned",
+        "must lie in the job's user's own folder (<user_id>/... or <folder>/<user_id>/...)",
+    )
+
+
+async def _from_store(
+    ref: ResumeRef,
+    field: str,
+    key: str,
+    owner: uuid.UUID | None,
+    storage: Storage,
+    cap: int,
+) -> ResumeFile:
+    key = owned_key(field, key, owner)
+    try:
+        stored = await storage.get_resume(key, max_bytes=cap)
+    except ObjectNotFound:
+        raise JobFailure(
+            ErrorCode.INVALID_INPUT,
+            f"the resume resume.{field} names does not exist in the {storage.kind} store "
+            f"(bucket {storage.resume_bucket})",
+            details={"field": f"resume.{field}", "reason": "not_found"},
+            retryable=False,
+        ) from None
+    except ObjectTooLarge:
+        raise _too_large(cap) from None
+    except StorageError as exc:
+        raise JobFailure(
+            ErrorCode.NETWORK_ERROR, f"reading the resume from the object store failed: {exc}"
+        ) from None
+    if not stored.data:
+        raise JobFailure(ErrorCode.INVALID_INPUT, "the stored resume is empty", retryable=False)
+    name, content_type = _name_and_type(ref, key)
+    if (
+        not ref.content_type
+        and stored.content_type
+        and stored.content_type not in ("application/octet-stream", "binary/octet-stream")
+    ):
+        content_type = stored.content_type
+    log.info("resume_loaded", store=storage.kind, size=len(stored.data), content_type=content_type)
+    return ResumeFile(name, content_type, stored.data)
+
+
 async def _from_directory(ref: ResumeRef, key: str, settings: Settings, cap: int) -> ResumeFile:
     if not settings.resume_dir:
         raise JobFailure(
             ErrorCode.INVALID_INPUT,
-            "resume.storage_path needs GH_RESUME_DIR on the worker",
+            "resume.storage_path needs an object store (GH_STORAGE_BACKEND) or "
+            "GH_RESUME_DIR on the worker",
             retryable=False,
         )
     root = Path(await anyio.Path(settings.resume_dir).resolve())

@@ -83,7 +83,9 @@ async def _resume(ctx: JobContext, ref: ResumeRef | None, required: bool) -> Res
             )
         return None
     session = ctx.browser
-    resume = await load_resume(ref, session.provider.settings, session.guard)
+    resume = await load_resume(
+        ref, session.provider.settings, session.guard, owner=ctx.job.user_id, storage=ctx.storage
+    )
     return resume
 
 

@@ -22,6 +22,7 @@ from ghosthands.jobs.errors import ErrorCode
 
 if TYPE_CHECKING:  # the browser floor sits above this one: a type, never an import
     from ghosthands.browser.provider import BrowserSession
+    from ghosthands.storage import Storage
 
 
 class JobSpec(msgspec.Struct, frozen=True):
@@ -100,6 +101,9 @@ class JobContext(Protocol):
     job: JobSpec
     #: The job's browser session when the handler needs one, else None.
     browser: BrowserSession | None
+    #: The object store resumes (``storage_path`` / ``s3_key``) are read from, when one
+    #: is configured (GH_STORAGE_BACKEND); artifacts go there through save_artifact.
+    storage: Storage | None
 
     async def progress(self, step: str, message: str = "", **data: Any) -> None:
         """Record a progress event (navigating, filling_form, uploading_resume, ...)."""

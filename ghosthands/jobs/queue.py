@@ -278,10 +278,22 @@ class JobQueue:
             return await cur.fetchone() is not None
 
     async def save_artifact(
-        self, job: JobSpec, kind: str, name: str, content_type: str, content: bytes
+        self,
+        job: JobSpec,
+        kind: str,
+        name: str,
+        content_type: str,
+        content: bytes,
+        *,
+        artifact_id: uuid.UUID | None = None,
+        storage_url: str | None = None,
     ) -> str | None:
-        """Fenced: store the file and list it on the job; return its URL."""
-        artifact_id = uuid.uuid4()
+        """Fenced: record the file and list it on the job; return its URL.
+
+        With ``storage_url`` (the object store's locator) the bytes are already in the
+        store and only their size is recorded here.
+        """
+        artifact_id = artifact_id or uuid.uuid4()
         url = artifact_url(job.id, artifact_id)
         async with self.db.connection() as conn:
             cur = await conn.execute(
@@ -293,11 +305,19 @@ class JobQueue:
                     name=name,
                     content_type=content_type,
                     size=len(content),
-                    content=content,
+                    content=content if storage_url is None else None,
+                    storage_url=storage_url,
                     url=url,
                 ),
             )
             return url if await cur.fetchone() is not None else None
+
+    async def artifact_locations(self, job_id: uuid.UUID) -> dict[str, str]:
+        """The job's artifacts kept in an object store: API URL -> store locator."""
+        async with self.db.connection() as conn:
+            cur = await conn.execute(Q.artifact_locations, {"job_id": job_id})
+            rows = await cur.fetchall()
+        return {artifact_url(job_id, r["id"]): r["storage_url"] for r in rows}
 
     async def record_llm_usage(
         self, job: JobSpec, *, cost_cents: float, tokens: int

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import math
 import time
+import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -27,6 +28,7 @@ from ghosthands.jobs.contract import HumanResolution, JobFailure, JobSpec
 from ghosthands.jobs.errors import ErrorCode
 from ghosthands.jobs.queue import JobQueue
 from ghosthands.logs import get_logger
+from ghosthands.storage import Storage, StorageError, artifact_key
 from ghosthands.worker.metrics import WorkerMetrics
 
 log = get_logger(__name__)
@@ -101,6 +103,7 @@ class WorkerJobContext:
         browser: Any = None,
         *,
         metrics: WorkerMetrics | None = None,
+        storage: Storage | None = None,
     ) -> None:
         self.metrics = metrics
         self.handle = handle
@@ -108,6 +111,7 @@ class WorkerJobContext:
         self.queue = queue
         self.settings = settings
         self.browser = browser
+        self.storage = storage
 
     def _fenced(self, what: str) -> JobFenced:
         log.warning("job_write_fenced", job_id=str(self.job.id), write=what)
@@ -119,10 +123,39 @@ class WorkerJobContext:
             raise self._fenced("progress")
 
     async def save_artifact(self, kind: str, name: str, content_type: str, content: bytes) -> str:
-        url = await self.queue.save_artifact(self.job, kind, name, content_type, content)
+        artifact_id = uuid.uuid4()
+        stored_at = await self._upload(artifact_id, name, content_type, content)
+        url = await self.queue.save_artifact(
+            self.job,
+            kind,
+            name,
+            content_type,
+            content,
+            artifact_id=artifact_id,
+            storage_url=stored_at,
+        )
         if url is None:
             raise self._fenced("save_artifact")
         return url
+
+    async def _upload(
+        self, artifact_id: uuid.UUID, name: str, content_type: str, content: bytes
+    ) -> str | None:
+        """Put the artifact in the object store; None (keep it in the database) when
+        there is none or it fails: a screenshot is never worth failing the job for."""
+        if self.storage is None:
+            return None
+        key = artifact_key(self.job.user_id, self.job.id, artifact_id, name)
+        try:
+            return await self.storage.put_artifact(key, content, content_type)
+        except StorageError as exc:
+            log.warning(
+                "artifact_upload_failed",
+                job_id=str(self.job.id),
+                store=self.storage.kind,
+                error=str(exc),
+            )
+            return None
 
     async def wait_for_human(
         self,

@@ -25,6 +25,7 @@ from ghosthands.jobs.errors import ErrorCode, retry_delay_seconds
 from ghosthands.jobs.queue import JobQueue
 from ghosthands.jobs.states import JobStatus
 from ghosthands.logs import error_summary, get_logger
+from ghosthands.storage import Storage
 from ghosthands.worker.classify import classify, is_retryable
 from ghosthands.worker.context import (
     HumanCancelled,
@@ -64,12 +65,14 @@ class JobRunner:
         settings: Settings,
         metrics: WorkerMetrics,
         browser: BrowserProvider | None,
+        storage: Storage | None = None,
     ) -> None:
         self.queue = queue
         self.registry = registry
         self.settings = settings
         self.metrics = metrics
         self.browser = browser
+        self.storage = storage
         self.worker_id = queue.worker_id
         self.jobs_completed = 0
         self.jobs_failed = 0
@@ -128,7 +131,10 @@ class JobRunner:
     async def _call_handler(self, handler: Handler, handle: RunningJob, params: Any) -> Any:
         if not handler.needs_browser:
             return await handler.run(
-                WorkerJobContext(handle, self.queue, self.settings, metrics=self.metrics), params
+                WorkerJobContext(
+                    handle, self.queue, self.settings, metrics=self.metrics, storage=self.storage
+                ),
+                params,
             )
         if self.browser is None:
             raise JobFailure(
@@ -138,7 +144,14 @@ class JobRunner:
                 retryable=False,
             )
         async with self.browser.session(handle.spec) as browser:
-            ctx = WorkerJobContext(handle, self.queue, self.settings, browser, metrics=self.metrics)
+            ctx = WorkerJobContext(
+                handle,
+                self.queue,
+                self.settings,
+                browser,
+                metrics=self.metrics,
+                storage=self.storage,
+            )
             return await handler.run(ctx, params)
 
     async def finish(self, handle: RunningJob, outcome: Outcome, value: Any) -> None:

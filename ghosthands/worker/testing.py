@@ -26,6 +26,7 @@ from ghosthands.db.pool import Database
 from ghosthands.jobs.contract import HumanResolution, JobSpec
 from ghosthands.jobs.queue import JobQueue, artifact_url
 from ghosthands.jobs.submissions import JobSubmissions, NewJob
+from ghosthands.storage import Storage
 from ghosthands.worker.context import RunningJob, WorkerJobContext
 
 #: Answers a pause: given its type and data, what the person says (None: nobody answers).
@@ -55,8 +56,9 @@ class TestJobContext(WorkerJobContext):
         browser: Any = None,
         *,
         human: HumanScript | None = None,
+        storage: Storage | None = None,
     ) -> None:
-        super().__init__(handle, queue, settings, browser)
+        super().__init__(handle, queue, settings, browser, storage=storage)
         self.submissions = submissions
         self.human = human
         #: Each pause: type, data, screenshot bytes, its artifact URL, and the job row's
@@ -146,10 +148,11 @@ class TestJobContext(WorkerJobContext):
         ]
 
     async def artifacts(self) -> list[dict[str, Any]]:
-        """The job's stored artifacts (id, name, content type, size, content), oldest first."""
+        """The job's stored artifacts (id, name, content type, size, content, and where an
+        object store keeps it), oldest first."""
         async with self.queue.db.autocommit() as conn:
             cur = await conn.execute(
-                "SELECT id, name, content_type, size_bytes, content FROM gh_artifacts "
+                "SELECT id, name, content_type, size_bytes, content, storage_url FROM gh_artifacts "
                 "WHERE job_id = %s ORDER BY created_at, id",
                 (self.job.id,),
             )
@@ -163,9 +166,18 @@ class TestJobContext(WorkerJobContext):
 class JobBench:
     """Starts jobs for one test: real rows, claimed by the worker's queue."""
 
-    def __init__(self, db: Database, settings: Settings, *, worker_id: str = "test-worker") -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        worker_id: str = "test-worker",
+        storage: Storage | None = None,
+    ) -> None:
         self.db = db
         self.settings = settings
+        #: The object store the contexts use (the worker's own: ``open_storage``).
+        self.storage = storage
         self.queue = JobQueue(db, worker_id)
         self.submissions = JobSubmissions(db, actor="test")
 
@@ -218,7 +230,13 @@ class JobBench:
         if not await self.queue.mark_running(spec):
             raise AssertionError(f"job {spec.id} could not be marked running")
         return TestJobContext(
-            RunningJob(spec), self.queue, self.submissions, self.settings, browser, human=human
+            RunningJob(spec),
+            self.queue,
+            self.submissions,
+            self.settings,
+            browser,
+            human=human,
+            storage=self.storage,
         )
 
     async def _claim(self, job_id: uuid.UUID) -> JobSpec:

@@ -34,6 +34,7 @@ from ghosthands.jobs.errors import ErrorCode
 from ghosthands.jobs.queue import JobQueue
 from ghosthands.jobs.states import JobStatus
 from ghosthands.logs import error_summary, get_logger, log_context, set_static_field
+from ghosthands.storage import open_storage
 from ghosthands.worker.context import RunningJob, StopReason
 from ghosthands.worker.dispatch import JOB_CREATED, JobEvent, Listener
 from ghosthands.worker.metrics import WorkerMetrics
@@ -78,6 +79,8 @@ class Worker:
         self.queue = JobQueue(db, self.worker_id)
         self.registry = registry if registry is not None else default_registry(settings, db=db)
         self.browser = browser
+        #: Artifacts and resumes outside PostgreSQL (None: GH_STORAGE_BACKEND=database).
+        self.storage = open_storage(settings)
         self.metrics = WorkerMetrics(job_types=self.registry.job_types())
         self.running: dict[uuid.UUID, RunningJob] = {}
         self.state = "starting"  # active | draining | offline
@@ -107,8 +110,11 @@ class Worker:
             settings=settings,
             metrics=self.metrics,
             browser=browser,
+            storage=self.storage,
         )
-        self.sender = CallbackSender(self.queue, settings, on_result=self.metrics.callback_result)
+        self.sender = CallbackSender(
+            self.queue, settings, on_result=self.metrics.callback_result, storage=self.storage
+        )
         self.status_server = StatusServer(self, settings.worker_host, settings.worker_port)
         set_static_field("worker_id", self.worker_id)
         # One line per outbound request is noise at the worker's volume; errors still show.
@@ -147,6 +153,9 @@ class Worker:
                 await self._stop_services()
                 services.cancel_scope.cancel()
         finally:
+            if self.storage is not None:
+                with anyio.CancelScope(shield=True):
+                    await self.storage.aclose()
             await self.db.close()
         log.info(
             "worker_stopped", completed=self.runner.jobs_completed, failed=self.runner.jobs_failed

@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "ghosthands"
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("crypto", "logs", "netguard", "sdnotify", "signatures"),
     ("config",),
-    ("db", "serving", "supervisor"),
+    ("db", "storage", "serving", "supervisor"),
     ("jobs",),
     ("llm", "callbacks"),
     ("browser",),

@@ -278,7 +278,8 @@ WHERE status <> 'offline'
 RETURNING worker_id;
 
 -- name: save_artifact
--- Fenced: store a file for the job and list its URL on the job.
+-- Fenced: record a file of the job (its bytes, or where an object store keeps them)
+-- and list its URL on the job.
 WITH job AS (
     UPDATE gh_automation_jobs
     SET screenshot_urls = CASE WHEN %(kind)s = 'screenshot'
@@ -291,10 +292,18 @@ WITH job AS (
       AND status = ANY(%(held)s)
     RETURNING id
 )
-INSERT INTO gh_artifacts (id, job_id, kind, name, content_type, size_bytes, content)
-SELECT %(artifact_id)s, id, %(kind)s, %(name)s, %(content_type)s, %(size)s, %(content)s
+INSERT INTO gh_artifacts (id, job_id, kind, name, content_type, size_bytes, content,
+                          storage_url)
+SELECT %(artifact_id)s, id, %(kind)s, %(name)s, %(content_type)s, %(size)s, %(content)s,
+       %(storage_url)s
 FROM job
 RETURNING id;
+
+-- name: artifact_locations
+-- Where the object store keeps a job's artifacts (those not stored in the database).
+SELECT id, storage_url
+FROM gh_artifacts
+WHERE job_id = %(job_id)s AND storage_url IS NOT NULL;
 
 -- name: record_llm_usage
 -- Fenced: add one model call's price and tokens to the job and, atomically, to the
