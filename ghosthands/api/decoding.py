@@ -39,6 +39,26 @@ class Check:
 
 
 @dataclasses.dataclass(frozen=True)
+class Alias:
+    """A second wire name for a field, declared on a Struct as ``field_aliases``.
+
+    Callers written against the original service send ``valet_user_id`` where this API
+    says ``user_id``. Both are accepted: the alias fills the canonical field when that is
+    absent; both given and different is a 422 naming the alias; ``required`` means one of
+    the two must be there (reported against the canonical name). The OpenAPI document
+    marks the pair from the same declaration.
+    """
+
+    name: str
+    canonical: str
+    required: bool = False
+    #: Who spells it this way (shown in the OpenAPI document).
+    origin: str = "original contract"
+    #: Whether two given values mean the same (e.g. one UUID in different spellings).
+    same: Callable[[Any, Any], bool] = lambda a, b: bool(a == b)
+
+
+@dataclasses.dataclass(frozen=True)
 class FieldError:
     field: str
     message: str
@@ -110,9 +130,16 @@ def decode_json(raw: bytes) -> Any:
         raise ApiError(400, f"malformed JSON: {_short(str(exc))}", code="bad_request") from None
 
 
-async def parse_body(request: Request, model: type[T]) -> T:
-    """Read, decode and validate a JSON body into ``model`` (400 / 413 / 422)."""
-    return validate(decode_json(await read_body(request)), model)
+async def parse_body(request: Request, model: type[T], *, required: bool = True) -> T | None:
+    """Read, decode and validate a JSON body into ``model`` (400 / 413 / 422).
+
+    With ``required=False`` an empty body is no body (None), not a 400: for routes whose
+    body only narrows what they do (``DELETE /valet/sessions/{user_id}``).
+    """
+    raw = await read_body(request)
+    if not required and not raw.strip():
+        return None
+    return validate(decode_json(raw), model)
 
 
 def validate(data: Any, model: type[T]) -> T:
@@ -122,7 +149,8 @@ def validate(data: Any, model: type[T]) -> T:
         raise ValidationFailed(errors)
     if not isinstance(data, dict):
         raise ValidationFailed([FieldError("body", f"must be a JSON object, got {_kind(data)}")])
-    errors = _check_struct(model, data, "")
+    data, errors = resolve_aliases(model, data)
+    errors += _check_struct(model, data, "")
     if errors:
         raise ValidationFailed(errors)
     try:
@@ -135,6 +163,28 @@ def validate(data: Any, model: type[T]) -> T:
         if errors:
             raise ValidationFailed(errors)
     return value
+
+
+def resolve_aliases(
+    model: type[Any], data: dict[str, Any]
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """``data`` with each alias of ``model`` folded into its canonical field, and the
+    errors of the pairs (both different, or neither when one is required)."""
+    errors: list[FieldError] = []
+    for alias in getattr(model, "field_aliases", ()):
+        given, canonical = data.get(alias.name), data.get(alias.canonical)
+        if given is not None and canonical is None:
+            data = {**data, alias.canonical: given}
+        elif given is not None and not alias.same(given, canonical):
+            errors.append(
+                FieldError(
+                    alias.name,
+                    f"conflicts with {alias.canonical}: send one of them, or the same value",
+                )
+            )
+        elif given is None and canonical is None and alias.required:
+            errors.append(FieldError(alias.canonical, "required field is missing"))
+    return data, errors
 
 
 def validate_query(params: Mapping[str, str | list[str]], model: type[T]) -> T:

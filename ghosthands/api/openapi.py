@@ -56,6 +56,8 @@ def build_document(endpoints: Sequence[Endpoint], *, commit_sha: str = "unknown"
     schemas, components = msgspec.json.schema_components(unique, ref_template=REF)
     schema_of = dict(zip(unique, schemas, strict=True))
     error_ref = schema_of[ErrorBody]
+    for tp, schema in schema_of.items():
+        _mark_aliases(tp, components.get(schema.get("$ref", "").rsplit("/", 1)[-1]))
 
     paths: dict[str, dict[str, Any]] = {}
     for ep in endpoints:
@@ -120,7 +122,7 @@ def _operation(
         op["parameters"] = parameters
     if ep.body is not None:
         op["requestBody"] = {
-            "required": True,
+            "required": ep.body_required,
             "content": {"application/json": {"schema": schema_of[ep.body]}},
         }
 
@@ -142,6 +144,29 @@ def _operation(
         )
     op["responses"] = responses
     return op
+
+
+def _mark_aliases(tp: Any, component: dict[str, Any] | None) -> None:
+    """Say in a body's schema which of two accepted names is canonical (``field_aliases``,
+    see ``ghosthands.api.decoding.Alias``): the schema lists both, neither required."""
+    properties = (component or {}).get("properties", {})
+    by_canonical: dict[str, list[Any]] = {}
+    for alias in getattr(tp, "field_aliases", ()):
+        by_canonical.setdefault(alias.canonical, []).append(alias)
+        either = " One of the two is required." if alias.required else ""
+        if alias.name in properties:
+            properties[alias.name]["description"] = (
+                f"Alias of {alias.canonical} ({alias.origin}); {alias.canonical} is "
+                f"canonical. Both may be sent when they are equal.{either}"
+            )
+    for canonical, aliases in by_canonical.items():
+        if canonical not in properties:
+            continue
+        names = ", ".join(f"{a.name} ({a.origin})" for a in aliases)
+        either = " One of them is required." if any(a.required for a in aliases) else ""
+        note = f"Canonical name; also accepted as {names}.{either}"
+        before = properties[canonical].get("description")
+        properties[canonical]["description"] = " ".join(p for p in (before, note) if p)
 
 
 def _error_statuses(ep: Endpoint) -> set[int]:

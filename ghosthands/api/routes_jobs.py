@@ -34,7 +34,7 @@ from ghosthands.api.schemas import (
     to_struct,
 )
 from ghosthands.api.services import Services, check_urls, duplicate, job_owner_for_create, not_found
-from ghosthands.jobs.states import TERMINAL
+from ghosthands.jobs.states import RETRYABLE, TERMINAL, JobStatus
 from ghosthands.jobs.submissions import (
     DuplicateIdempotencyKey,
     InvalidState,
@@ -42,6 +42,7 @@ from ghosthands.jobs.submissions import (
     ListFilter,
     NewJob,
 )
+from ghosthands.storage import StorageError
 
 PREFIX = "/api/v1/gh"
 #: The best priority a user's own job may have; 1-4 are the service caller's.
@@ -181,6 +182,7 @@ async def get_job(call: Call[None, None]) -> Response:
         row = await services.submissions.get(call.params["job_id"], owner=call.caller.owner)
     except JobNotFound:
         raise not_found() from None
+    row = await services.with_signed_urls(row["id"], row)
     return json_response(to_struct(row, Job))
 
 
@@ -237,22 +239,41 @@ async def cancel_job(call: Call[None, None]) -> Response:
 
 
 async def retry_job(call: Call[None, RetryQuery]) -> Response:
-    services: Services = call.services
+    row = await retry_or_refuse(
+        call.services, call.params["job_id"], owner=call.caller.owner, force=call.query.force
+    )
+    return json_response(to_struct(row, JobChanged))
+
+
+async def retry_or_refuse(
+    services: Services,
+    job_id: uuid.UUID,
+    *,
+    owner: uuid.UUID | None,
+    force: bool,
+    from_statuses: frozenset[JobStatus] = RETRYABLE,
+    message: str = "retried by api",
+    force_hint: str = "?force=true",
+) -> dict[str, Any]:
+    """The API's one retry rule (this route, and a VALET review's retry): back to pending
+    from ``from_statuses``; 409 job_not_retryable from any other status, and when the
+    last attempt may have submitted the application unless ``force``."""
     try:
-        row = await services.submissions.retry(
-            call.params["job_id"], owner=call.caller.owner, force=call.query.force
+        row: dict[str, Any] = await services.submissions.retry(
+            job_id, owner=owner, force=force, from_statuses=from_statuses, message=message
         )
     except JobNotFound:
         raise not_found() from None
     except InvalidState as exc:
-        message = (
+        allowed = " or ".join(sorted(from_statuses))
+        text = (
             f"job is {exc.status}; its last attempt may already have submitted the "
-            "application: retry with ?force=true to run it again anyway"
+            f"application: retry with {force_hint} to run it again anyway"
             if exc.reason
-            else f"job is {exc.status}; only failed or cancelled jobs can be retried"
+            else f"job is {exc.status}; only {allowed} jobs can be retried"
         )
-        raise ApiError(409, message, code="job_not_retryable") from None
-    return json_response(to_struct(row, JobChanged))
+        raise ApiError(409, text, code="job_not_retryable") from None
+    return row
 
 
 async def list_job_events(call: Call[None, EventsQuery]) -> Response:
@@ -310,9 +331,20 @@ async def get_artifact(call: Call[None, None]) -> Response:
     except JobNotFound:
         raise not_found("artifact") from None
     if row["content"] is None:
-        if row["storage_url"]:
-            return RedirectResponse(row["storage_url"], status_code=302)
-        raise not_found("artifact content")
+        stored_at: str | None = row["storage_url"]
+        target = None
+        if stored_at and services.storage is not None:
+            try:  # kept in the object store: a fresh signed link to it
+                target = await services.storage.sign(stored_at)
+            except StorageError as exc:
+                raise ApiError(
+                    503, f"the object store is unavailable: {exc}", code="storage_unavailable"
+                ) from None
+        if target is None and stored_at and stored_at.startswith(("https://", "http://")):
+            target = stored_at  # a plain link recorded with the artifact
+        if target is None:
+            raise not_found("artifact content")
+        return RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-store"})
     safe_name = "".join(c for c in row["name"] if c.isalnum() or c in "._-")[:100] or "artifact"
     return Response(
         bytes(row["content"]),
@@ -439,7 +471,9 @@ ENDPOINTS: list[Endpoint] = [
         "jobs",
         params={"job_id": uuid.UUID, "artifact_id": uuid.UUID},
         responses={200: None, 302: None},
-        errors=(404,),
+        errors=(404, 503),
         media_type="application/octet-stream",
+        description="The bytes when the database keeps them; a 302 to a signed, "
+        "time-limited link when an object store does (GH_STORAGE_BACKEND).",
     ),
 ]

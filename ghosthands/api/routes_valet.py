@@ -2,6 +2,12 @@
 
 Only the service caller may use them (a user token gets 403). Jobs created here have
 ``created_by = 'valet'``, which is what lets their callbacks carry the service key.
+
+VALET's client was written against the original service (WeKruit/GHOST-HANDS), so every
+route takes the original request bodies as sent (``valet_user_id``, ``resolution_type``,
+``target_worker_id``, ...; see the schemas) and answers with the original fields beside
+ours. ``POST /valet/review/{job_id}`` has no original: it is the way out of
+``awaiting_review``.
 """
 
 from __future__ import annotations
@@ -14,20 +20,23 @@ import msgspec
 from starlette.responses import Response
 
 from ghosthands.api.errors import ApiError
-from ghosthands.api.routes_jobs import PREFIX, progress_view
+from ghosthands.api.routes_jobs import PREFIX, progress_view, retry_or_refuse
 from ghosthands.api.routing import Call, Endpoint, json_response
 from ghosthands.api.schemas import (
+    ACTION_RESOLUTIONS,
+    MAX_TIMEOUT_SECONDS,
     BrowserSession,
-    CostBreakdown,
-    Interaction,
-    JobErrorView,
-    JobOutcome,
+    SessionDeleted,
     SessionList,
     SessionsDeleted,
     ValetApplyRequest,
+    ValetDuplicate,
     ValetJobAccepted,
     ValetResumeAccepted,
     ValetResumeRequest,
+    ValetReviewed,
+    ValetReviewRequest,
+    ValetSessionDeleteRequest,
     ValetStatus,
     ValetTaskRequest,
     WorkerDeregistered,
@@ -35,8 +44,9 @@ from ghosthands.api.schemas import (
     to_struct,
 )
 from ghosthands.api.services import Services, check_urls, duplicate, not_found
+from ghosthands.api.valet_views import status_view
 from ghosthands.crypto import resume_password_context
-from ghosthands.jobs.budgets import JOB_BUDGET_CENTS, QUALITY_TIER, Quality
+from ghosthands.jobs.budgets import JOB_BUDGET_CENTS, QUALITY_TIER
 from ghosthands.jobs.states import JobStatus
 from ghosthands.jobs.submissions import DuplicateIdempotencyKey, InvalidState, JobNotFound, NewJob
 from ghosthands.logs import get_logger
@@ -56,6 +66,11 @@ def _budget_fields(body: ValetApplyRequest | ValetTaskRequest) -> dict[str, Any]
     }
     if body.model is not None:
         fields["model"] = body.model
+    if body.image_model is not None:
+        fields["image_model"] = body.image_model
+    if body.credit_budget_usd is not None:
+        # Recorded for the job; the per-job cap itself is the quality preset's.
+        fields["credit_budget_usd"] = body.credit_budget_usd
     return fields
 
 
@@ -67,7 +82,7 @@ def _valet_job(
 ) -> NewJob:
     """A job VALET submits: the fields both VALET routes share, created_by 'valet'."""
     return NewJob(
-        user_id=body.user_id,
+        user_id=body.owner,
         created_by="valet",
         job_type=job_type,
         target_url=body.target_url,
@@ -75,12 +90,15 @@ def _valet_job(
         input_data=input_data,
         priority=body.priority,
         max_retries=body.max_retries,
-        timeout_seconds=body.timeout_seconds,
+        timeout_seconds=min(body.timeout_seconds, MAX_TIMEOUT_SECONDS),
         metadata=body.metadata,
         tags=body.tags,
         callback_url=body.callback_url,
         valet_task_id=body.valet_task_id,
         idempotency_key=body.idempotency_key,
+        target_worker_id=body.target_worker_id,
+        worker_affinity=body.worker_affinity,
+        execution_mode=body.execution_mode,
     )
 
 
@@ -88,12 +106,36 @@ async def _submit(services: Services, job: NewJob) -> Response:
     try:
         row = await services.submissions.create(job, owner=None)
     except DuplicateIdempotencyKey as exc:
-        raise duplicate(exc) from None
+        return await _duplicate(services, exc, job.valet_task_id)
     services.metrics.job_created(job.job_type)
     log.info("valet_job_created", job_id=str(row["id"]), job_type=job.job_type)
     return json_response(
         ValetJobAccepted(row["id"], job.valet_task_id, row["status"], row["created_at"]), 201
     )
+
+
+async def _duplicate(
+    services: Services, exc: DuplicateIdempotencyKey, valet_task_id: str | None
+) -> Response:
+    """409 in the API's error format, plus the original answer VALET's client reads
+    (it carries on with ``job_id``) and the holder's current status."""
+    error = duplicate(exc)
+    status: str | None = None
+    if exc.job_id is not None:
+        try:
+            status = await services.submissions.status(exc.job_id, owner=None)
+        except JobNotFound:  # deleted in between: the key is free again, but say 409
+            status = None
+    body = ValetDuplicate(
+        error=error.code,
+        message=error.message,
+        details=error.details,
+        existing_job_id=str(exc.job_id) if exc.job_id is not None else None,
+        job_id=exc.job_id,
+        valet_task_id=valet_task_id,
+        status=JobStatus(status) if status is not None else None,
+    )
+    return json_response(body, 409)
 
 
 async def valet_apply(call: Call[ValetApplyRequest, None]) -> Response:
@@ -143,12 +185,13 @@ async def valet_resume(call: Call[ValetResumeRequest, None]) -> Response:
     services: Services = call.services
     body = call.body
     job_id: uuid.UUID = call.params["job_id"]
-    ref: dict[str, Any] = {"action": body.action}
-    if body.code is not None:
-        ref["code"] = body.code
-    if body.note is not None:
-        ref["note"] = body.note
-    if body.action == "credentials":
+    answer = body.resolution()
+    ref: dict[str, Any] = {"action": answer.action}
+    if answer.code is not None:
+        ref["code"] = answer.code
+    if answer.note is not None:
+        ref["note"] = answer.note
+    if answer.action == "credentials":
         if services.keyring is None:
             raise ApiError(
                 503,
@@ -156,23 +199,39 @@ async def valet_resume(call: Call[ValetResumeRequest, None]) -> Response:
                 "(GH_ENCRYPTION_KEY)",
                 code="encryption_unavailable",
             )
-        assert body.password is not None
-        sealed = services.keyring.encrypt_text(body.password, resume_password_context(job_id))
+        assert answer.password is not None
+        sealed = services.keyring.encrypt_text(answer.password, resume_password_context(job_id))
         ref["password_enc"] = base64.b64encode(sealed).decode()
         ref["key_id"] = services.keyring.primary_id
-        if body.username is not None:
-            ref["username"] = body.username
+        if answer.username is not None:
+            ref["username"] = answer.username
+    # Who resolved it, when the body says so in the original contract's words.
+    said = {"resolved_by": body.resolved_by, "resolution_type": body.resolution_type}
     try:
         row = await services.submissions.request_resume(
-            job_id, ref, owner=None, action=body.action, note=body.note
+            job_id,
+            ref,
+            owner=None,
+            action=answer.action,
+            note=answer.note,
+            event_details={k: v for k, v in said.items() if v is not None},
         )
     except JobNotFound:
         raise not_found() from None
     except InvalidState as exc:
         raise ApiError(409, str(exc), code="invalid_state") from None
-    log.info("resume_requested", job_id=str(job_id), action=body.action)
+    log.info("resume_requested", job_id=str(job_id), action=answer.action)
     return json_response(
-        ValetResumeAccepted(row["id"], row["status"], body.action, row["event_id"]), 202
+        ValetResumeAccepted(
+            job_id=row["id"],
+            status=row["status"],
+            action=answer.action,
+            event_id=row["event_id"],
+            resolved_by=body.resolved_by or "human",
+            resolution_type=body.resolution_type
+            or ACTION_RESOLUTIONS.get(answer.action, answer.action),
+        ),
+        202,
     )
 
 
@@ -183,60 +242,9 @@ async def valet_status(call: Call[None, None]) -> Response:
         row = await services.submissions.get(job_id, owner=None)
     except JobNotFound:
         raise not_found() from None
+    row = await services.with_signed_urls(job_id, row)
     progress = progress_view(await services.submissions.latest_progress(job_id))
-    status = JobStatus(row["status"])
-    input_data = row["input_data"] or {}
-    quality = input_data.get("quality")
-    budget = input_data.get("budget_cents")
-    if budget is None and quality in {q.value for q in Quality}:
-        budget = JOB_BUDGET_CENTS[Quality(quality)]
-    cost_cents = float(row["llm_cost_cents"])
-    has_result = row["result_data"] is not None or row["result_summary"] is not None
-    view = ValetStatus(
-        job_id=row["id"],
-        valet_task_id=row["valet_task_id"],
-        job_type=row["job_type"],
-        status=status,
-        status_message=row["status_message"],
-        progress=progress,
-        result=JobOutcome(
-            data=row["result_data"],
-            summary=row["result_summary"],
-            screenshot_urls=row["screenshot_urls"] or [],
-            artifact_urls=row["artifact_urls"] or [],
-        )
-        if has_result or row["screenshot_urls"]
-        else None,
-        error=JobErrorView(
-            code=row["error_code"],
-            message=row["status_message"],
-            details=row["error_details"],
-        )
-        if row["error_code"] is not None
-        else None,
-        interaction=Interaction(
-            type=row["interaction_type"],
-            data=row["interaction_data"],
-            paused_at=row["paused_at"],
-        )
-        if status == JobStatus.PAUSED or row["interaction_type"] is not None
-        else None,
-        cost_breakdown=CostBreakdown(
-            llm_cost_cents=cost_cents,
-            total_cost_usd=round(cost_cents / 100.0, 6),
-            total_tokens=int(row["total_tokens"]),
-            action_count=int(row["action_count"]),
-            quality=quality if isinstance(quality, str) else None,
-            tier=input_data.get("tier") if isinstance(input_data.get("tier"), str) else None,
-            job_budget_cents=int(budget) if isinstance(budget, int | float) else None,
-        ),
-        retry_count=row["retry_count"],
-        max_retries=row["max_retries"],
-        created_at=row["created_at"],
-        started_at=row["started_at"],
-        completed_at=row["completed_at"],
-        updated_at=row["updated_at"],
-    )
+    view = status_view(row, progress, hitl_timeout_seconds=services.settings.hitl_timeout_seconds)
     return json_response(view)
 
 
@@ -244,18 +252,76 @@ async def valet_deregister_worker(call: Call[WorkerDeregisterRequest, None]) -> 
     services: Services = call.services
     body = call.body
     row = await services.submissions.deregister_worker(
-        body.worker_id, status=body.status, reason=body.reason
+        body.name,
+        status=body.status,
+        reason=body.reason,
+        cancel_active_jobs=body.cancel_active_jobs,
+        drain_timeout_seconds=body.drain_timeout_seconds,
     )
     if row is None:
         raise not_found("worker")
     log.info(
         "worker_deregistered",
-        worker_id=body.worker_id,
+        worker_id=body.name,
+        workers=len(row["worker_ids"]),
         status=body.status,
         released=len(row["released_job_ids"]),
+        cancelled=len(row["cancelled_job_ids"]),
     )
     return json_response(
-        WorkerDeregistered(row["worker_id"], row["status"], row["released_job_ids"])
+        WorkerDeregistered(
+            worker_id=row["worker_id"],
+            status=row["status"],
+            released_job_ids=row["released_job_ids"],
+            deregistered_workers=row["worker_ids"],
+            cancelled_job_ids=row["cancelled_job_ids"],
+            reason=body.reason,
+        )
+    )
+
+
+async def valet_review(call: Call[ValetReviewRequest, None]) -> Response:
+    """The exits of ``awaiting_review``: a person says whether the application went out.
+
+    Each is one status change, so the status trigger writes its event and the outbox
+    trigger its callback (completed, failed, retried) in the same transaction. A retry
+    goes through the jobs API's retry rule: it needs ``force`` when the last attempt may
+    have submitted the application.
+    """
+    services: Services = call.services
+    body = call.body
+    job_id: uuid.UUID = call.params["job_id"]
+    if body.outcome == "retry":
+        note = f": {body.note}" if body.note else ""
+        row = await retry_or_refuse(
+            services,
+            job_id,
+            owner=None,
+            force=body.force,
+            from_statuses=frozenset({JobStatus.AWAITING_REVIEW}),
+            message=f"retried after review{note}",
+            force_hint='"force": true',
+        )
+    else:
+        try:
+            row = await services.submissions.close_review(
+                job_id, submitted=body.outcome == "submitted", note=body.note, actor="valet"
+            )
+        except JobNotFound:
+            raise not_found() from None
+        except InvalidState as exc:
+            raise ApiError(
+                409, f"job is {exc.status}, not awaiting_review", code="invalid_state"
+            ) from None
+    log.info("job_reviewed", job_id=str(job_id), outcome=body.outcome, status=row["status"])
+    return json_response(
+        ValetReviewed(
+            job_id=row["id"],
+            outcome=body.outcome,
+            status=row["status"],
+            retry_count=row["retry_count"],
+            updated_at=row["updated_at"],
+        )
     )
 
 
@@ -263,22 +329,29 @@ async def valet_list_sessions(call: Call[None, None]) -> Response:
     services: Services = call.services
     user_id: uuid.UUID = call.params["user_id"]
     rows = await services.submissions.sessions(user_id)
-    return json_response(SessionList(user_id, [to_struct(r, BrowserSession) for r in rows]))
+    sessions = [to_struct(r, BrowserSession) for r in rows]
+    return json_response(SessionList(user_id, sessions, len(sessions)))
 
 
 async def valet_delete_session(call: Call[None, None]) -> Response:
     services: Services = call.services
     user_id: uuid.UUID = call.params["user_id"]
-    if not await services.submissions.delete_session(user_id, call.params["domain"]):
+    domain: str = call.params["domain"]
+    if not await services.submissions.delete_session(user_id, domain):
         raise not_found("session")
-    return Response(status_code=204)
+    return json_response(SessionDeleted(user_id, domain, True))
 
 
-async def valet_delete_all_sessions(call: Call[None, None]) -> Response:
+async def valet_delete_all_sessions(call: Call[ValetSessionDeleteRequest | None, None]) -> Response:
+    """All of a user's sessions; only one domain's when the body names it."""
     services: Services = call.services
     user_id: uuid.UUID = call.params["user_id"]
-    deleted = await services.submissions.delete_all_sessions(user_id)
-    return json_response(SessionsDeleted(user_id, deleted))
+    domain = call.body.domain if call.body is not None else None
+    if domain is not None:
+        deleted = int(await services.submissions.delete_session(user_id, domain))
+    else:
+        deleted = await services.submissions.delete_all_sessions(user_id)
+    return json_response(SessionsDeleted(user_id, deleted, deleted))
 
 
 def _builtins(value: Any) -> Any:
@@ -297,9 +370,11 @@ ENDPOINTS: list[Endpoint] = [
         "valet",
         access="service",
         body=ValetApplyRequest,
-        responses={201: ValetJobAccepted},
-        errors=(409,),
-        description="quality picks the per-job budget and (unless tier is given) the tier.",
+        responses={201: ValetJobAccepted, 409: ValetDuplicate},
+        description="quality picks the per-job budget and (unless tier is given) the tier. "
+        "Takes the original contract's body as sent (valet_user_id for user_id). A used "
+        "idempotency key answers 409 with the job that holds it (job_id, status, "
+        "duplicate: true).",
     ),
     Endpoint(
         "POST",
@@ -309,8 +384,9 @@ ENDPOINTS: list[Endpoint] = [
         "valet",
         access="service",
         body=ValetTaskRequest,
-        responses={201: ValetJobAccepted},
-        errors=(409,),
+        responses={201: ValetJobAccepted, 409: ValetDuplicate},
+        description="Takes the original contract's body as sent (valet_user_id for "
+        "user_id). A used idempotency key answers 409 as /valet/apply does.",
     ),
     Endpoint(
         "POST",
@@ -324,7 +400,10 @@ ENDPOINTS: list[Endpoint] = [
         responses={202: ValetResumeAccepted},
         errors=(404, 409, 503),
         description="Only a paused job without a pending answer; else 409 invalid_state. "
-        "Credentials need GH_ENCRYPTION_KEY (503 encryption_unavailable otherwise).",
+        "Credentials need GH_ENCRYPTION_KEY (503 encryption_unavailable otherwise). The "
+        "original contract's body (resolution_type manual | code_entry | credentials | "
+        "skip, resolution_data {code | username/email, password}, resolved_by, "
+        "resolution_notes) means the same actions (continue, code, credentials, skip).",
     ),
     Endpoint(
         "GET",
@@ -339,6 +418,23 @@ ENDPOINTS: list[Endpoint] = [
     ),
     Endpoint(
         "POST",
+        f"{VALET}/review/{{job_id}}",
+        valet_review,
+        "Close a job held in awaiting_review: submitted, failed, or run again",
+        "valet",
+        access="service",
+        body=ValetReviewRequest,
+        params=_JOB,
+        responses={200: ValetReviewed},
+        errors=(404, 409),
+        description="Only a job in awaiting_review (else 409 invalid_state). submitted: "
+        "completed, with the note; failed: failed (not_submitted unless the run left an "
+        "error code); retry: back to pending, by the jobs retry rule (409 "
+        "job_not_retryable without force when the last attempt may have submitted). Each "
+        "writes a job event and a callback (completed, failed, retried).",
+    ),
+    Endpoint(
+        "POST",
         f"{VALET}/workers/deregister",
         valet_deregister_worker,
         "Take a worker out of rotation (offline releases its jobs)",
@@ -347,6 +443,10 @@ ENDPOINTS: list[Endpoint] = [
         body=WorkerDeregisterRequest,
         responses={200: WorkerDeregistered},
         errors=(404,),
+        description="worker_id or target_worker_id (original contract): the worker with "
+        "that id and the runs named after it. cancel_active_jobs fails their jobs "
+        "(worker_deregistered, with a failed callback) instead of handing them back; a job "
+        "that may have submitted goes to awaiting_review either way.",
     ),
     Endpoint(
         "GET",
@@ -366,17 +466,21 @@ ENDPOINTS: list[Endpoint] = [
         "valet",
         access="service",
         params=_USER,
-        responses={204: None},
+        responses={200: SessionDeleted},
         errors=(404,),
     ),
     Endpoint(
         "DELETE",
         f"{VALET}/sessions/{{user_id}}",
         valet_delete_all_sessions,
-        "Forget all of a user's saved sessions",
+        "Forget all of a user's saved sessions (or one domain's)",
         "valet",
         access="service",
+        body=ValetSessionDeleteRequest,
+        body_required=False,
         params=_USER,
         responses={200: SessionsDeleted},
+        description="No body: every session of the user. A body {domain} (original "
+        "contract): only that domain's.",
     ),
 ]

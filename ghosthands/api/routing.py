@@ -68,6 +68,8 @@ class Endpoint:
     tag: str
     access: Access = "any"
     body: type[Any] | None = None
+    #: False: the body may be left out (the handler then gets None).
+    body_required: bool = True
     query: type[Any] | None = None
     #: Path parameter types; a parameter not listed is a plain string.
     params: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -125,7 +127,9 @@ def _wrap(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
                     else None
                 )
                 body = (
-                    await decoding.parse_body(request, endpoint.body)
+                    await decoding.parse_body(
+                        request, endpoint.body, required=endpoint.body_required
+                    )
                     if endpoint.body is not None
                     else None
                 )

@@ -9,16 +9,17 @@ OpenAPI document); checks JSON Schema cannot express are ``Check`` markers or a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import uuid
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 from msgspec import Meta, Struct, field
 
-from ghosthands.api.decoding import Check, FieldError, HttpUrl
+from ghosthands.api.decoding import Alias, Check, FieldError, HttpUrl
 from ghosthands.jobs.budgets import Quality, Tier
 from ghosthands.jobs.states import JobStatus
 from ghosthands.jobs.types import KNOWN_JOB_TYPES, accepted_job_types
@@ -65,7 +66,9 @@ JobType = Annotated[
 ]
 Priority = Annotated[int, Meta(ge=1, le=10, description="1 runs first")]
 MaxRetries = Annotated[int, Meta(ge=0, le=10)]
-TimeoutSeconds = Annotated[int, Meta(ge=30, le=1800)]
+#: The longest a job may run (the column's CHECK says the same).
+MAX_TIMEOUT_SECONDS = 1800
+TimeoutSeconds = Annotated[int, Meta(ge=30, le=MAX_TIMEOUT_SECONDS)]
 Tag = Annotated[str, Meta(min_length=1, max_length=50)]
 Tags = Annotated[list[Tag], Meta(max_length=20)]
 IdempotencyKey = Annotated[str, Meta(min_length=1, max_length=255)]
@@ -362,25 +365,92 @@ QaAnswers = Annotated[
 ]
 
 
+#: The original service's modes (every version of its contract), plus
+#: ``review_before_submit``: fill, then pause for a person's approval (``/valet/resume``
+#: continue submits, cancel does not).
 ExecutionMode = Literal[
-    "auto", "ai_only", "hybrid", "smart_apply", "agent_apply", "mastra", "review_before_submit"
+    "auto",
+    "ai_only",
+    "cookbook_only",
+    "hybrid",
+    "smart_apply",
+    "agent_apply",
+    "mastra",
+    "mastra_decision",
+    "review_before_submit",
 ]
+
+#: The original contract's ATS names (every version of it); anything else is "other".
+Platform = Literal[
+    "greenhouse",
+    "workday",
+    "linkedin",
+    "lever",
+    "icims",
+    "taleo",
+    "smartrecruiters",
+    "amazon",
+    "other",
+]
+
+#: Longest job the original contract asks for. A job here runs at most TimeoutSeconds'
+#: 1800 s (the column's bound): a longer request runs as 1800 rather than being refused.
+ValetTimeoutSeconds = Annotated[
+    int,
+    Meta(
+        ge=30,
+        le=3600,
+        description="Seconds. Up to 3600 is accepted (original contract); a job runs at "
+        "most 1800 s here, so a longer value runs as 1800.",
+    ),
+]
+ModelName = Annotated[str, Meta(min_length=1, max_length=100)]
+
+
+def _same_uuid(a: Any, b: Any) -> bool:
+    """Two spellings of one UUID (case, braces) are the same id; junk compares as text."""
+    try:
+        return uuid.UUID(str(a)) == uuid.UUID(str(b))
+    except ValueError:
+        return bool(a == b)
 
 
 class _ValetCommon(Struct, kw_only=True, forbid_unknown_fields=True):
-    user_id: uuid.UUID
+    """What /valet/apply and /valet/task share: ours and the original contract's fields."""
+
+    field_aliases: ClassVar[tuple[Alias, ...]] = (
+        Alias("valet_user_id", "user_id", required=True, same=_same_uuid),
+    )
+
+    user_id: Annotated[uuid.UUID | None, Meta(description="The user the job is for.")] = None
+    valet_user_id: uuid.UUID | None = None
     target_url: HttpUrl
     callback_url: HttpUrl | None = None
     quality: Quality = Quality.BALANCED
     tier: Tier | None = None
     priority: Priority = 5
     max_retries: MaxRetries = 3
-    timeout_seconds: TimeoutSeconds = 300
+    timeout_seconds: ValetTimeoutSeconds = 300
     idempotency_key: IdempotencyKey | None = None
     valet_task_id: ShortText | None = None
     tags: Tags = field(default_factory=list)
     metadata: JsonObject = field(default_factory=dict)
-    model: Annotated[str, Meta(min_length=1, max_length=100)] | None = None
+    model: ModelName | None = None
+    #: A separate model for screenshots (original contract); stored with the job.
+    image_model: ModelName | None = None
+    execution_mode: ExecutionMode = "auto"
+    #: Only this worker (its id, or the name its runs share) may run the job (strict),
+    #: or it first (preferred); any worker when absent.
+    target_worker_id: ShortText | None = None
+    worker_affinity: Literal["strict", "preferred", "any"] = "preferred"
+    #: VALET's credit-derived cap in USD (original contract); recorded with the job.
+    credit_budget_usd: Annotated[float, Meta(gt=0, le=1000)] | None = None
+
+    @property
+    def owner(self) -> uuid.UUID:
+        """The user the job is for, from whichever of the two names was sent."""
+        assert self.user_id is not None, "validate() folds valet_user_id into user_id"
+        return self.user_id
 
 
 class ValetApplyRequest(_ValetCommon, kw_only=True, forbid_unknown_fields=True):
@@ -389,13 +459,10 @@ class ValetApplyRequest(_ValetCommon, kw_only=True, forbid_unknown_fields=True):
     profile: Profile
     resume: ResumeRef | None = None
     qa_answers: QaAnswers = field(default_factory=dict)
-    platform: Annotated[str, Meta(min_length=1, max_length=50)] | None = None
+    platform: Platform | None = None
     task_description: Description = ""
     #: The employer, for "have you worked for us before?" (else ``metadata.company_name``).
     company_name: Text200 | None = None
-    #: The original service's modes, plus ``review_before_submit``: fill, then pause for a
-    #: person's approval (``/valet/resume`` continue submits, cancel does not).
-    execution_mode: ExecutionMode = "auto"
 
     def check(self) -> list[FieldError]:
         if self.resume is not None and len(self.resume.given()) != 1:
@@ -423,25 +490,121 @@ class ValetJobAccepted(Struct):
     created_at: dt.datetime
 
 
+class ValetDuplicate(Struct, kw_only=True):
+    """409 of /valet/apply and /valet/task: the API's error body, plus the original
+    contract's answer (``job_id``, ``valet_task_id``, ``status``, ``duplicate``), which
+    VALET's client reads to carry on with the job it already has."""
+
+    error: str
+    message: str
+    details: list[JsonObject] | None = None
+    existing_job_id: str | None = None
+    job_id: uuid.UUID | None = None
+    valet_task_id: str | None = None
+    status: JobStatus | None = None
+    duplicate: bool = True
+
+
 ResumeAction = Literal["continue", "code", "skip", "credentials", "cancel"]
+ResolutionType = Literal["manual", "code_entry", "credentials", "skip"]
+
+#: What each of the original contract's resolution types asks of the worker here.
+RESOLUTION_ACTIONS: dict[str, ResumeAction] = {
+    "manual": "continue",
+    "code_entry": "code",
+    "credentials": "credentials",
+    "skip": "skip",
+}
+#: The original contract's name of each action (``cancel`` has none: it is ours).
+ACTION_RESOLUTIONS: dict[str, str] = {v: k for k, v in RESOLUTION_ACTIONS.items()}
+
+Code = Annotated[str, Meta(min_length=1, max_length=64)]
+Username = Annotated[str, Meta(min_length=1, max_length=320)]
+Password = Annotated[str, Meta(min_length=1, max_length=1024)]
+Note = Annotated[str, Meta(max_length=2000)]
+
+
+@dataclasses.dataclass(frozen=True)
+class Resolution:
+    """The one answer a resume body means, whichever spelling it used."""
+
+    action: ResumeAction
+    code: str | None = None
+    username: str | None = None
+    password: str | None = None
+    note: str | None = None
 
 
 class ValetResumeRequest(Struct, kw_only=True, forbid_unknown_fields=True):
-    """``POST /valet/resume/{job_id}``: a human resolved what paused the job."""
+    """``POST /valet/resume/{job_id}``: a human resolved what paused the job.
 
-    action: ResumeAction
-    code: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
-    username: Annotated[str, Meta(min_length=1, max_length=320)] | None = None
-    password: Annotated[str, Meta(min_length=1, max_length=1024)] | None = None
-    note: Annotated[str, Meta(max_length=2000)] | None = None
+    Two spellings, one meaning (:meth:`resolution`): ours (``action`` with ``code``,
+    ``username``, ``password``) and the original contract's (``resolution_type`` with
+    ``resolution_data`` {code | username/email, password}, ``resolved_by``). Neither
+    action nor resolution type means ``continue`` (the original's ``manual``).
+    """
+
+    field_aliases: ClassVar[tuple[Alias, ...]] = (
+        Alias("resolution_notes", "note"),
+        # What VALET's client sends (the original service ignored it).
+        Alias("notes", "note", origin="VALET's client"),
+    )
+
+    action: Annotated[
+        ResumeAction | None,
+        Meta(description="Canonical; resolution_type (original contract) says the same."),
+    ] = None
+    code: Code | None = None
+    username: Username | None = None
+    password: Password | None = None
+    note: Note | None = None
+    resolution_type: Annotated[
+        ResolutionType | None,
+        Meta(
+            description="Original contract; means action manual=continue, code_entry=code, "
+            "credentials=credentials, skip=skip. If both are sent they must agree."
+        ),
+    ] = None
+    resolution_data: Annotated[
+        JsonObject | None,
+        Meta(
+            description="Original contract: {code} for code_entry, {username or email, "
+            "password} for credentials (the fields code, username, password are canonical)."
+        ),
+    ] = None
+    #: Who resolved it (original contract; "human" when absent).
+    resolved_by: Literal["human", "system"] | None = None
+    resolution_notes: Annotated[str, Meta(max_length=500)] | None = None
+    notes: Note | None = None
+
+    def resolution(self) -> Resolution:
+        """The answer for the worker (call after validation: :meth:`check` passed)."""
+        data = self.resolution_data or {}
+        action = self.action or RESOLUTION_ACTIONS[self.resolution_type or "manual"]
+        code = self.code or _text(data.get("code"))
+        username = self.username or _text(data.get("username")) or _text(data.get("email"))
+        password = self.password or _text(data.get("password"))
+        return Resolution(
+            action=action,
+            code=code if action == "code" else None,
+            username=username if action == "credentials" else None,
+            password=password if action == "credentials" else None,
+            note=self.note,
+        )
 
     def check(self) -> list[FieldError]:
-        errors = []
-        if self.action == "code" and self.code is None:
-            errors.append(FieldError("code", "is required when action is 'code'"))
-        if self.action == "credentials" and self.password is None:
-            errors.append(FieldError("password", "is required when action is 'credentials'"))
-        if self.action != "credentials":
+        errors = self._spelling_errors()
+        if errors:
+            return errors
+        answer = self.resolution()
+        ours = self.resolution_type is None
+        if answer.action == "code" and answer.code is None:
+            where = "code" if ours else "resolution_data.code"
+            errors.append(FieldError(where, "is required when action is 'code'"))
+        if answer.action == "credentials" and answer.password is None:
+            where = "password" if ours else "resolution_data.password"
+            errors.append(FieldError(where, "is required when action is 'credentials'"))
+        if answer.action != "credentials":
             errors.extend(
                 FieldError(name, "is only accepted when action is 'credentials'")
                 for name in ("username", "password")
@@ -449,12 +612,49 @@ class ValetResumeRequest(Struct, kw_only=True, forbid_unknown_fields=True):
             )
         return errors
 
+    def _spelling_errors(self) -> list[FieldError]:
+        """The two spellings disagree, or resolution_data holds what no field could."""
+        errors = []
+        if self.action is not None and self.resolution_type is not None:
+            meant = RESOLUTION_ACTIONS[self.resolution_type]
+            if meant != self.action:
+                errors.append(
+                    FieldError(
+                        "resolution_type",
+                        f"means action {meant!r}, which conflicts with action {self.action!r}",
+                    )
+                )
+        bounds = {"code": Code, "username": Username, "email": Username, "password": Password}
+        for key, tp in bounds.items():
+            value = (self.resolution_data or {}).get(key)
+            if value is None:
+                continue
+            try:
+                msgspec.convert(_text(value) or value, tp)
+            except msgspec.ValidationError as exc:
+                errors.append(FieldError(f"resolution_data.{key}", str(exc).split(" - at ")[0]))
+        return errors
 
-class ValetResumeAccepted(Struct):
+
+def _text(value: Any) -> str | None:
+    """A code or login as text: codes may arrive as numbers (123456)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+class ValetResumeAccepted(Struct, kw_only=True):
     job_id: uuid.UUID
+    #: The job's status now: ``paused`` until the worker takes the answer and runs on
+    #: (the original service answered ``running`` here).
     status: JobStatus
     action: str
     event_id: int
+    #: Original contract: who resolved it ("human" unless told) and the resolution type.
+    resolved_by: str
+    resolution_type: str
 
 
 class JobOutcome(Struct, kw_only=True):
@@ -462,6 +662,8 @@ class JobOutcome(Struct, kw_only=True):
     summary: str | None
     screenshot_urls: list[str]
     artifact_urls: list[str]
+    #: The original contract's name of ``screenshot_urls``.
+    screenshots: list[str]
 
 
 class JobErrorView(Struct, kw_only=True):
@@ -476,6 +678,27 @@ class Interaction(Struct, kw_only=True):
     type: str | None
     data: JsonObject | None
     paused_at: dt.datetime | None
+    #: Original contract: the latest screenshot, the page, and how long the job waits.
+    screenshot_url: str | None
+    page_url: str | None
+    timeout_seconds: int
+
+
+class ValetProgress(Progress, kw_only=True):
+    """Progress with the original contract's names as well."""
+
+    #: ``percent`` under its original name.
+    progress_pct: float | None = None
+    #: ``message`` under its original name.
+    description: str | None = None
+
+
+class Timestamps(Struct, kw_only=True):
+    """The original contract's grouping of a job's times."""
+
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    completed_at: dt.datetime | None
 
 
 class CostBreakdown(Struct, kw_only=True):
@@ -494,7 +717,7 @@ class ValetStatus(Struct, kw_only=True):
     job_type: str
     status: JobStatus
     status_message: str | None
-    progress: Progress | None
+    progress: ValetProgress | None
     result: JobOutcome | None
     error: JobErrorView | None
     interaction: Interaction | None
@@ -505,21 +728,64 @@ class ValetStatus(Struct, kw_only=True):
     started_at: dt.datetime | None
     completed_at: dt.datetime | None
     updated_at: dt.datetime
+    # -- the original contract's fields ---------------------------------------------
+    worker_id: str | None
+    target_worker_id: str | None
+    execution_mode: str
+    #: Always "server": browsers run on the workers.
+    browser_mode: str
+    final_mode: str | None
+    #: Always null: no per-job record of a replayed manual is kept here.
+    manual: JsonObject | None
+    timestamps: Timestamps
+
+
+WorkerName = Annotated[str, Meta(min_length=1, max_length=255)]
 
 
 class WorkerDeregisterRequest(Struct, kw_only=True, forbid_unknown_fields=True):
-    """Take a worker out of rotation. ``offline`` also releases its jobs to ``pending``;
-    ``draining`` only stops it being counted as available (it finishes its jobs)."""
+    """Take a worker out of rotation: the worker with that id, and the runs named after
+    it (``<name>-<12 hex>``, as jobs aimed at a name are claimed).
 
-    worker_id: Annotated[str, Meta(min_length=1, max_length=255)]
+    ``offline`` hands its jobs back by the one rule (submission evidence: awaiting_review;
+    else pending, or failed when out of retries), or with ``cancel_active_jobs`` fails
+    them (``worker_deregistered``; evidence still goes to awaiting_review). ``draining``
+    only stops it being counted as available (it finishes its jobs).
+    """
+
+    field_aliases: ClassVar[tuple[Alias, ...]] = (
+        Alias("target_worker_id", "worker_id", required=True),
+    )
+
+    worker_id: WorkerName | None = None
+    target_worker_id: WorkerName | None = None
     status: Literal["offline", "draining"] = "offline"
     reason: Annotated[str, Meta(max_length=500)] | None = None
+    cancel_active_jobs: bool = False
+    #: Original contract; recorded with the worker (the worker's own drain limit applies).
+    drain_timeout_seconds: Annotated[int, Meta(ge=0, le=300)] | None = None
+
+    @property
+    def name(self) -> str:
+        assert self.worker_id is not None, "validate() folds target_worker_id into worker_id"
+        return self.worker_id
+
+    def check(self) -> list[FieldError]:
+        if self.cancel_active_jobs and self.status != "offline":
+            return [FieldError("cancel_active_jobs", "needs status 'offline'")]
+        return []
 
 
-class WorkerDeregistered(Struct):
+class WorkerDeregistered(Struct, kw_only=True):
     worker_id: str
     status: str
+    #: Every job taken from the workers, whatever it became.
     released_job_ids: list[uuid.UUID]
+    # -- the original contract's fields ---------------------------------------------
+    deregistered_workers: list[str]
+    #: Jobs failed with worker_deregistered (cancel_active_jobs).
+    cancelled_job_ids: list[uuid.UUID]
+    reason: str | None
 
 
 class BrowserSession(Struct, kw_only=True):
@@ -537,11 +803,58 @@ class BrowserSession(Struct, kw_only=True):
 class SessionList(Struct):
     user_id: uuid.UUID
     sessions: list[BrowserSession]
+    count: int
+
+
+class SessionDeleted(Struct):
+    """One saved session forgotten (the original contract's answer)."""
+
+    user_id: uuid.UUID
+    domain: str
+    deleted: bool
+
+
+class ValetSessionDeleteRequest(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Optional body of ``DELETE /valet/sessions/{user_id}`` (original contract): with a
+    domain, only that domain's session is forgotten."""
+
+    domain: Annotated[str, Meta(min_length=1, max_length=255)] | None = None
 
 
 class SessionsDeleted(Struct):
     user_id: uuid.UUID
     deleted: int
+    #: ``deleted`` under its original name.
+    deleted_count: int
+
+
+ReviewOutcome = Literal["submitted", "failed", "retry"]
+
+
+class ValetReviewRequest(Struct, kw_only=True, forbid_unknown_fields=True):
+    """``POST /valet/review/{job_id}``: a person checked a job held in awaiting_review.
+
+    ``submitted``: it went out (completed); ``failed``: it did not (failed,
+    ``not_submitted`` unless the run left a code); ``retry``: run it again, which needs
+    ``force`` when the last attempt may have submitted (the jobs retry rule).
+    """
+
+    outcome: ReviewOutcome
+    note: Note | None = None
+    force: bool = False
+
+    def check(self) -> list[FieldError]:
+        if self.force and self.outcome != "retry":
+            return [FieldError("force", "is only accepted with outcome 'retry'")]
+        return []
+
+
+class ValetReviewed(Struct, kw_only=True):
+    job_id: uuid.UUID
+    outcome: str
+    status: JobStatus
+    retry_count: int
+    updated_at: dt.datetime
 
 
 # -- users and monitoring -----------------------------------------------------------------

@@ -3,7 +3,8 @@
 The trigger ``gh_enqueue_callback`` (migration 0002) snapshots the job row in the same
 transaction as the status change; :func:`build_payload` turns that snapshot into the
 :class:`CallbackPayload` Struct. The snapshot never changes, so every retry of a row
-sends the same body.
+sends the same body, except for ``screenshot_url`` when an object store keeps the
+screenshot: the sender signs that link afresh per attempt, so it has not expired.
 """
 
 from __future__ import annotations
@@ -21,17 +22,29 @@ class CallbackCost(msgspec.Struct, frozen=True):
     total_tokens: int
 
 
+class CallbackInteraction(msgspec.Struct, frozen=True, omit_defaults=True):
+    """The original contract's ``interaction`` of a ``needs_human`` callback."""
+
+    type: str
+    screenshot_url: str | None = None
+    page_url: str | None = None
+    description: str | None = None
+
+
 class CallbackPayload(msgspec.Struct, frozen=True):
     """What VALET receives at the job's ``callback_url``."""
 
     job_id: uuid.UUID
-    #: completed | failed | cancelled | needs_human
+    #: completed | failed | cancelled | needs_human | retried
     event: str
-    #: The job's status at the moment of the event (paused / awaiting_review for needs_human).
+    #: The original contract's status, which VALET's client switches on: ``needs_human``
+    #: for a job waiting for a person (paused, or awaiting_review), else the job's status.
     status: str
     valet_task_id: str | None
     result_data: dict[str, Any] | None
     result_summary: str | None
+    #: The latest screenshot: an absolute, time-limited signed link when an object store
+    #: keeps it (GH_STORAGE_BACKEND), else the API's artifact path.
     screenshot_url: str | None
     error_code: str | None
     error_message: str | None
@@ -39,6 +52,9 @@ class CallbackPayload(msgspec.Struct, frozen=True):
     completed_at: dt.datetime | None
     interaction_type: str | None = None
     interaction_data: dict[str, Any] | None = None
+    #: The job's own status at the moment of the event (``status`` folds two into one).
+    job_status: str | None = None
+    interaction: CallbackInteraction | None = None
 
 
 class Snapshot(msgspec.Struct, frozen=True):
@@ -68,14 +84,26 @@ def build_payload(event: str, snapshot: dict[str, Any]) -> CallbackPayload:
     if snap.error_code:
         detail = (snap.error_details or {}).get("message")
         error_message = str(detail) if detail else snap.status_message
+    screenshot = snap.screenshot_urls[-1] if snap.screenshot_urls else None
+    interaction = None
+    if event == "needs_human":
+        data = snap.interaction_data or {}
+        interaction = CallbackInteraction(
+            type=snap.interaction_type or snap.status,
+            screenshot_url=screenshot,
+            page_url=_text(data.get("url")),
+            description=_text(data.get("reason")) or snap.status_message,
+        )
     return CallbackPayload(
         job_id=snap.job_id,
         event=event,
-        status=snap.status,
+        status="needs_human" if event == "needs_human" else snap.status,
+        job_status=snap.status,
+        interaction=interaction,
         valet_task_id=snap.valet_task_id,
         result_data=snap.result_data,
         result_summary=snap.result_summary,
-        screenshot_url=snap.screenshot_urls[-1] if snap.screenshot_urls else None,
+        screenshot_url=screenshot,
         error_code=snap.error_code,
         error_message=error_message,
         cost=CallbackCost(
@@ -87,6 +115,10 @@ def build_payload(event: str, snapshot: dict[str, Any]) -> CallbackPayload:
         interaction_type=snap.interaction_type,
         interaction_data=snap.interaction_data,
     )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def encode_payload(payload: CallbackPayload) -> bytes:

@@ -16,15 +16,17 @@ from urllib.parse import urlsplit
 
 import anyio
 import httpx
+import msgspec
 import psycopg
 
 from ghosthands import __version__
-from ghosthands.callbacks.payload import build_payload, encode_payload
+from ghosthands.callbacks.payload import CallbackPayload, build_payload, encode_payload
 from ghosthands.config import Settings
 from ghosthands.jobs.queue import Callback, JobQueue
 from ghosthands.logs import get_logger
 from ghosthands.netguard import BlockedAddressError, guarded_client
 from ghosthands.signatures import secret_key, user_key, webhook_headers
+from ghosthands.storage import Storage
 
 log = get_logger(__name__)
 
@@ -48,10 +50,13 @@ class CallbackSender:
         settings: Settings,
         *,
         on_result: Callable[[bool], None] = lambda ok: None,
+        storage: Storage | None = None,
     ) -> None:
         self.queue = queue
         self.settings = settings
         self.on_result = on_result
+        #: Where screenshots kept outside the database are, to sign their links.
+        self.storage = storage
         self._key = secret_key(settings.webhook_secret) if settings.webhook_secret else None
         self._wake = anyio.Event()
         self._stopping = False
@@ -124,10 +129,11 @@ class CallbackSender:
             "host": urlsplit(cb.url).hostname,
         }
         try:
-            body = encode_payload(build_payload(cb.event, cb.payload))
+            payload = build_payload(cb.event, cb.payload)
         except Exception as exc:  # a snapshot we cannot read will never get better
             await self._give_up(cb, None, f"bad payload: {exc}", fields)
             return
+        body = encode_payload(await self._with_signed_screenshot(cb, payload))
         headers = {
             "content-type": "application/json",
             "user-agent": f"ghosthands/{__version__}",
@@ -156,6 +162,25 @@ class CallbackSender:
             log.info("callback_delivered", status_code=status, **fields)
         else:
             await self._retry_later(cb, status, f"receiver answered {status}", fields)
+
+    async def _with_signed_screenshot(
+        self, cb: Callback, payload: CallbackPayload
+    ) -> CallbackPayload:
+        """The screenshot as an absolute, time-limited link into the object store, signed
+        per attempt so a retry an hour later still carries a working one. Without a store,
+        or when signing fails, the API's own artifact URL stays."""
+        if self.storage is None or payload.screenshot_url is None:
+            return payload
+        try:
+            stored = await self.queue.artifact_locations(cb.job_id)
+        except (psycopg.Error, OSError) as exc:
+            log.warning("callback_screenshot_unsigned", job_id=str(cb.job_id), error=_short(exc))
+            return payload
+        [url] = await self.storage.sign_urls([payload.screenshot_url], stored)
+        interaction = payload.interaction
+        if interaction is not None and interaction.screenshot_url == payload.screenshot_url:
+            interaction = msgspec.structs.replace(interaction, screenshot_url=url)
+        return msgspec.structs.replace(payload, screenshot_url=url, interaction=interaction)
 
     async def _retry_later(
         self, cb: Callback, status: int | None, error: str, fields: dict[str, object]

@@ -25,6 +25,11 @@ class ErrorCode(enum.StrEnum):
     #: The site kept rejecting an answer (details carry its validation messages).
     VALIDATION_FAILED = "validation_failed"
     WORKER_LOST = "worker_lost"
+    #: VALET took the worker out of rotation and asked for its jobs to be cancelled
+    #: (``POST /valet/workers/deregister`` with ``cancel_active_jobs``).
+    WORKER_DEREGISTERED = "worker_deregistered"
+    #: A person reviewed a job held in awaiting_review: the application did not go out.
+    NOT_SUBMITTED = "not_submitted"
     #: The model provider refused the call (bad key, bad request) or kept failing (5xx).
     LLM_ERROR = "llm_error"
     #: The model answered 200 but with something we cannot use (no JSON, no tool call, cut off).

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,8 @@ from psycopg.types.json import Jsonb
 from ghosthands.db.pool import Conn, Database
 from ghosthands.db.queries import load_queries
 from ghosthands.jobs import accounting
+from ghosthands.jobs.errors import ErrorCode
+from ghosthands.jobs.queue import artifact_url
 from ghosthands.jobs.states import ACTIVE, CANCELLABLE, RETRYABLE, JobStatus
 
 Q = load_queries("ghosthands.jobs.sql", "submissions.sql")
@@ -253,6 +255,13 @@ class JobSubmissions:
             raise JobNotFound(f"{job_id}/{artifact_id}")
         return row
 
+    async def artifact_locations(self, job_id: uuid.UUID) -> dict[str, str]:
+        """The job's artifacts kept in an object store: API URL -> store locator."""
+        async with self.db.autocommit() as conn:
+            cur = await conn.execute(Q.artifact_locations, {"job_id": job_id})
+            rows = await cur.fetchall()
+        return {artifact_url(job_id, r["id"]): r["storage_url"] for r in rows}
+
     # -- changing ---------------------------------------------------------------------
 
     async def cancel(
@@ -282,9 +291,14 @@ class JobSubmissions:
         owner: uuid.UUID | None,
         message: str = "retried by api",
         force: bool = False,
+        from_statuses: Collection[JobStatus] = RETRYABLE,
     ) -> Row:
         """Put a failed or cancelled job back to pending; InvalidState otherwise, also when
-        its last attempt may have submitted the application and ``force`` is not set."""
+        its last attempt may have submitted the application and ``force`` is not set.
+
+        ``from_statuses``: the statuses a retry starts from; a person's review retries
+        from awaiting_review through this same rule.
+        """
         async with self.db.connection() as conn, conn.transaction():
             await conn.execute(Q.set_actor, {"actor": self.actor})
             cur = await conn.execute(
@@ -293,16 +307,37 @@ class JobSubmissions:
                     "id": job_id,
                     "owner": owner,
                     "message": message,
-                    "retryable": sorted(RETRYABLE),
+                    "retryable": sorted(from_statuses),
                     "force": force,
                 },
             )
             row = await cur.fetchone()
             if row is None:
                 status = await self._status(conn, job_id, owner)
-                if status in RETRYABLE:
+                if status in from_statuses:
                     raise InvalidState(status, "the application may already have been submitted")
                 raise InvalidState(status)
+            return row
+
+    async def close_review(
+        self, job_id: uuid.UUID, *, submitted: bool, note: str | None, actor: str
+    ) -> Row:
+        """A person's verdict on a job in awaiting_review: it went out (completed) or it
+        did not (failed). InvalidState when the job is not awaiting review."""
+        outcome = "submitted" if submitted else "not submitted"
+        params = {
+            "id": job_id,
+            "submitted": submitted,
+            "message": note or f"reviewed: the application was {outcome}",
+            "review": Jsonb({"outcome": outcome.replace(" ", "_"), "note": note, "by": actor}),
+            "error_code": ErrorCode.NOT_SUBMITTED.value,
+        }
+        async with self.db.connection() as conn, conn.transaction():
+            await conn.execute(Q.set_actor, {"actor": actor})
+            cur = await conn.execute(Q.close_review, params)
+            row = await cur.fetchone()
+            if row is None:
+                raise InvalidState(await self._status(conn, job_id, None))
             return row
 
     async def request_resume(
@@ -313,9 +348,11 @@ class JobSubmissions:
         owner: uuid.UUID | None,
         action: str,
         note: str | None = None,
+        event_details: dict[str, str] | None = None,
     ) -> Row:
         """Store a human's answer for a paused job and announce it (resume_requested).
 
+        ``event_details``: more for the event (who resolved it), never a secret.
         InvalidState when the job is not paused or already has an answer pending.
         """
         params = {
@@ -324,7 +361,7 @@ class JobSubmissions:
             "resume_ref": Jsonb(resume_ref),
             "message": note,
             # The action only: codes and credentials never go into the event log.
-            "event_metadata": Jsonb({"action": action}),
+            "event_metadata": Jsonb({**(event_details or {}), "action": action}),
             "actor": self.actor,
         }
         async with self.db.connection() as conn, conn.transaction():
@@ -341,19 +378,31 @@ class JobSubmissions:
         raise InvalidState(state["status"], f"job is {state['status']}, not paused")
 
     async def deregister_worker(
-        self, worker_id: str, *, status: str, reason: str | None
+        self,
+        name: str,
+        *,
+        status: str,
+        reason: str | None,
+        cancel_active_jobs: bool = False,
+        drain_timeout_seconds: int | None = None,
     ) -> Row | None:
-        """Mark a worker draining/offline; offline releases its jobs. None if unknown."""
+        """Mark the worker ``name`` (and the runs named after it) draining/offline;
+        offline hands its jobs back, or fails them with ``cancel_active_jobs`` (never a
+        job that may have submitted: that one goes to awaiting_review). None if unknown."""
         async with self.db.connection() as conn, conn.transaction():
             await conn.execute(Q.set_actor, {"actor": self.actor})
             cur = await conn.execute(
                 Q.deregister_worker,
                 {
-                    "worker_id": worker_id,
+                    "name": name,
                     "status": status,
                     "reason": reason,
-                    "message": f"released: worker {worker_id} deregistered",
+                    "message": f"released: worker {name} deregistered",
                     "held": sorted(HELD_BY_WORKER),
+                    "cancel": cancel_active_jobs,
+                    "cancel_code": ErrorCode.WORKER_DEREGISTERED.value,
+                    "cancel_message": reason or f"worker {name} was deregistered",
+                    "drain_timeout_seconds": drain_timeout_seconds,
                 },
             )
             return await cur.fetchone()

@@ -440,7 +440,15 @@ def test_deregister_draining_keeps_the_jobs(api: Api, service: Client) -> None:
     response = service.post(
         f"{VALET}/workers/deregister", {"worker_id": worker_id, "status": "draining"}
     )
-    assert response.json() == {"worker_id": worker_id, "status": "draining", "released_job_ids": []}
+    assert response.json() == {
+        "worker_id": worker_id,
+        "status": "draining",
+        "released_job_ids": [],
+        # The original contract's names (tests/api/test_valet_contract.py).
+        "deregistered_workers": [worker_id],
+        "cancelled_job_ids": [],
+        "reason": None,
+    }
     assert job_row(api, job_id)["status"] == "running"
 
 
@@ -475,10 +483,12 @@ def test_sessions_are_listed_without_their_blob_and_deleted(api: Api, service: C
     assert [s["domain"] for s in sessions] == ["greenhouse.io", "lever.co"]
     assert all("storage_state_enc" not in s for s in sessions)
     assert "sealed" not in listing.text
-    assert service.delete(f"{VALET}/sessions/{user_id}/lever.co").status_code == 204
+    deleted = service.delete(f"{VALET}/sessions/{user_id}/lever.co")
+    assert deleted.status_code == 200  # with the original contract's body
+    assert deleted.json() == {"user_id": user_id, "domain": "lever.co", "deleted": True}
     assert service.delete(f"{VALET}/sessions/{user_id}/lever.co").status_code == 404
     cleared = service.delete(f"{VALET}/sessions/{user_id}")
-    assert cleared.json() == {"user_id": user_id, "deleted": 1}
+    assert cleared.json() == {"user_id": user_id, "deleted": 1, "deleted_count": 1}
     assert service.get(f"{VALET}/sessions/{user_id}").json()["sessions"] == []
     assert len(service.get(f"{VALET}/sessions/{other_user}").json()["sessions"]) == 1
     assert service.get(f"{VALET}/sessions/not-a-uuid").status_code == 422

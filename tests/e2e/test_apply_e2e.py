@@ -241,7 +241,12 @@ def test_captcha_pauses_for_a_person_and_skip_continues_to_completion(
         assert [r["event"] for r in outbox] == ["needs_human"]
         assert outbox[0]["payload"]["interaction_type"] == "captcha"
         wait_until(lambda: receiver.accepted, 15, "the needs_human callback delivered")
-        assert receiver.accepted[0]["json"]["event"] == "needs_human"
+        needs_human = receiver.accepted[0]["json"]
+        assert needs_human["event"] == "needs_human"
+        # The original contract's shape, which VALET's client reads.
+        assert (needs_human["status"], needs_human["job_status"]) == ("needs_human", "paused")
+        assert needs_human["interaction"]["type"] == "captcha"
+        assert needs_human["interaction"]["page_url"].endswith("/apply/captcha")
 
         resumed = stack.api.post(f"{V1}/valet/resume/{job_id}", json={"action": "skip"})
         assert resumed.status_code == 202, resumed.text

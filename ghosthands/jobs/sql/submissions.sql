@@ -144,6 +144,12 @@ JOIN gh_automation_jobs j ON j.id = a.job_id
 WHERE a.id = %(artifact_id)s AND a.job_id = %(job_id)s
   AND (%(owner)s::uuid IS NULL OR j.user_id = %(owner)s::uuid);
 
+-- name: artifact_locations
+-- Where the object store keeps a job's artifacts (those not stored in the database).
+SELECT id, storage_url
+FROM gh_artifacts
+WHERE job_id = %(job_id)s AND storage_url IS NOT NULL;
+
 -- name: request_resume
 -- Record a human's answer for a paused job that has none pending yet, and announce it with a resume_requested event (the worker waits on that event).
 WITH resumed AS (
@@ -168,49 +174,93 @@ FROM gh_automation_jobs
 WHERE id = %(id)s AND (%(owner)s::uuid IS NULL OR user_id = %(owner)s::uuid);
 
 -- name: deregister_worker
--- Mark a worker draining or offline; when offline, hand the jobs it held back by the one rule (gh_handed_back_status: awaiting_review on submission evidence, else pending or failed), clearing the fencing token so its old runner can write nothing more, and wake the workers.
-WITH worker AS (
+-- Mark a worker, and the runs named after it (<name>-<12 hex>, as claiming matches names), draining or offline. Offline hands the jobs they held back by the one rule (gh_handed_back_status: awaiting_review on submission evidence, else pending or failed); with %(cancel)s the jobs without evidence fail instead (VALET cancels them). The fencing token is cleared so old runners can write nothing more; the workers are woken.
+WITH workers AS (
     UPDATE gh_worker_registry
     SET status = %(status)s,
         current_jobs = CASE WHEN %(status)s = 'offline' THEN 0 ELSE current_jobs END,
         metadata = metadata || jsonb_build_object(
             'deregistered_at', now(), 'deregister_reason', %(reason)s::text)
-    WHERE worker_id = %(worker_id)s
+            || jsonb_strip_nulls(jsonb_build_object(
+                'drain_timeout_seconds', %(drain_timeout_seconds)s::int))
+    WHERE worker_id = %(name)s::text
+       OR (left(worker_id, length(%(name)s::text) + 1) = %(name)s::text || '-'
+           AND substr(worker_id, length(%(name)s::text) + 2) ~ '^[0-9a-f]{12}$')
     RETURNING worker_id, status
 ), decided AS (
-    -- The one hand-back rule (migration 0007): evidence of a submission goes to a person.
-    SELECT j.id, gh_handed_back_status(j.id, j.execution_attempt_id, j.retry_count,
-                                       j.max_retries) AS next_status
-    FROM gh_automation_jobs j, worker w
+    -- The one hand-back rule (migration 0007): evidence of a submission goes to a person,
+    -- also when VALET asked for the jobs to be cancelled.
+    SELECT j.id,
+           %(cancel)s AND NOT gh_job_submission_evidence(j.id, j.execution_attempt_id)
+               AS cancelled,
+           gh_handed_back_status(j.id, j.execution_attempt_id, j.retry_count,
+                                 j.max_retries) AS handed_back
+    FROM gh_automation_jobs j, workers w
     WHERE %(status)s = 'offline'
       AND j.worker_id = w.worker_id
       AND j.status = ANY (%(held)s::text[])
     FOR UPDATE OF j
+), next AS (
+    SELECT id, cancelled,
+           CASE WHEN cancelled THEN 'failed' ELSE handed_back END AS next_status
+    FROM decided
 ), released AS (
     UPDATE gh_automation_jobs j
-    SET status = d.next_status,
-        retry_count = j.retry_count + CASE WHEN d.next_status = 'pending' THEN 1 ELSE 0 END,
-        status_message = CASE d.next_status
-            WHEN 'awaiting_review' THEN 'worker deregistered after the form may have been submitted'
-            WHEN 'failed' THEN 'worker deregistered and no retries left'
+    SET status = n.next_status,
+        retry_count = j.retry_count + CASE WHEN n.next_status = 'pending' THEN 1 ELSE 0 END,
+        status_message = CASE
+            WHEN n.cancelled THEN %(cancel_message)s
+            WHEN n.next_status = 'awaiting_review'
+                THEN 'worker deregistered after the form may have been submitted'
+            WHEN n.next_status = 'failed' THEN 'worker deregistered and no retries left'
             ELSE %(message)s END,
-        completed_at = CASE WHEN d.next_status = 'failed' THEN now() END,
+        error_code = CASE WHEN n.cancelled THEN %(cancel_code)s ELSE j.error_code END,
+        error_details = CASE WHEN n.cancelled THEN jsonb_build_object(
+                'message', %(cancel_message)s::text, 'reason', %(reason)s::text,
+                'target_worker_id', %(name)s::text)
+            ELSE j.error_details END,
+        completed_at = CASE WHEN n.next_status = 'failed' THEN now() END,
         worker_id = NULL, last_heartbeat = NULL,
         -- A job sent to a person keeps its attempt id: its evidence is read by that id.
-        execution_attempt_id = CASE WHEN d.next_status = 'awaiting_review'
+        execution_attempt_id = CASE WHEN n.next_status = 'awaiting_review'
                                     THEN j.execution_attempt_id END,
-        started_at = CASE WHEN d.next_status = 'pending' THEN NULL ELSE j.started_at END,
+        started_at = CASE WHEN n.next_status = 'pending' THEN NULL ELSE j.started_at END,
         resume_ref = NULL, interaction_type = NULL, interaction_data = NULL,
         paused_at = NULL
-    FROM decided d
-    WHERE j.id = d.id
-    RETURNING j.id, d.next_status, pg_notify('gh_job_created', json_build_object(
+    FROM next n
+    WHERE j.id = n.id
+    RETURNING j.id, n.cancelled, pg_notify('gh_job_created', json_build_object(
         'id', j.id, 'job_type', j.job_type, 'priority', j.priority)::text) AS notified
 )
-SELECT w.worker_id, w.status,
+SELECT %(name)s::text AS worker_id, %(status)s::text AS status,
+       (SELECT array_agg(worker_id ORDER BY worker_id) FROM workers) AS worker_ids,
        coalesce((SELECT array_agg(id ORDER BY id) FROM released), '{}'::uuid[])
-           AS released_job_ids
-FROM worker w;
+           AS released_job_ids,
+       coalesce((SELECT array_agg(id ORDER BY id) FROM released WHERE cancelled),
+                '{}'::uuid[]) AS cancelled_job_ids
+WHERE EXISTS (SELECT 1 FROM workers);
+
+-- name: close_review
+-- Close a job a person reviewed (awaiting_review only, one conditional UPDATE): completed when the application went out (the result and metadata say submitted), failed when it did not (the run's error code kept, else %(error_code)s). The 0001 trigger writes the status event, the 0002 trigger the callback.
+UPDATE gh_automation_jobs
+SET status = CASE WHEN %(submitted)s THEN 'completed' ELSE 'failed' END,
+    status_message = %(message)s,
+    completed_at = now(),
+    result_data = CASE WHEN %(submitted)s
+        THEN coalesce(result_data, '{}'::jsonb) || jsonb_build_object(
+            'submitted', true,
+            'review', %(review)s::jsonb
+                || jsonb_strip_nulls(jsonb_build_object('previous_error_code', error_code)))
+        ELSE result_data END,
+    metadata = CASE WHEN %(submitted)s THEN metadata || '{"submitted": true}'::jsonb
+                    ELSE metadata END,
+    error_code = CASE WHEN %(submitted)s THEN NULL ELSE coalesce(error_code, %(error_code)s) END,
+    error_details = CASE WHEN %(submitted)s THEN NULL
+        ELSE coalesce(error_details, '{}'::jsonb) || jsonb_build_object(
+            'message', %(message)s::text, 'review', %(review)s::jsonb) END,
+    resume_ref = NULL
+WHERE id = %(id)s AND status = 'awaiting_review'
+RETURNING id, status, retry_count, updated_at;
 
 -- name: list_sessions
 -- A user's saved browser sessions, without the encrypted storage state.
