@@ -257,6 +257,7 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("supabase_url", ("SUPABASE_URL",), _http_url, None),
     _Field("supabase_service_key", ("SUPABASE_SERVICE_KEY",), _nonempty, None, secret=True),
     _Field("supabase_jwt_secret", ("SUPABASE_JWT_SECRET",), _nonempty, None, secret=True),
+    _Field("supabase_jwks_url", ("SUPABASE_JWKS_URL",), _http_url, None),
     # Object storage (ghosthands.storage): where artifacts go and resumes come from.
     _Field("storage_backend", ("GH_STORAGE_BACKEND",), _choice(*STORAGE_BACKENDS), "database"),
     _Field("storage_bucket", ("GH_STORAGE_BUCKET", "GH_S3_BUCKET"), _bucket, None),
@@ -352,6 +353,9 @@ class Settings:
     supabase_url: str | None = None
     supabase_service_key: str | None = None
     supabase_jwt_secret: str | None = None
+    #: Where asymmetric (ES256/RS256) user tokens' public keys are; default: the
+    #: project's ``$SUPABASE_URL/auth/v1/.well-known/jwks.json``.
+    supabase_jwks_url: str | None = None
     #: ``database`` (default: artifacts in PostgreSQL, resumes from GH_RESUME_DIR),
     #: ``s3`` (any S3-compatible store) or ``supabase`` (Supabase Storage at SUPABASE_URL).
     storage_backend: str = "database"
@@ -445,6 +449,16 @@ class Settings:
         if self.environment != "development":
             return True
         return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+    @property
+    def jwks_url(self) -> str | None:
+        """The JWKS for ES256/RS256 user tokens: ``SUPABASE_JWKS_URL``, else the
+        project's own under ``SUPABASE_URL``, else None (HS256 tokens only)."""
+        if self.supabase_jwks_url:
+            return self.supabase_jwks_url
+        if self.supabase_url:
+            return self.supabase_url.rstrip("/") + "/auth/v1/.well-known/jwks.json"
+        return None
 
     @property
     def object_store(self) -> str | None:

@@ -2,7 +2,11 @@
 
 - ``X-GH-Service-Key: <GH_SERVICE_SECRET>``, compared in constant time: the service
   caller, which may act for any user.
-- ``Authorization: Bearer <JWT>``: verified locally, HS256 with ``SUPABASE_JWT_SECRET``.
+- ``Authorization: Bearer <JWT>``: verified locally: HS256 with ``SUPABASE_JWT_SECRET``
+  (Supabase's legacy secret), or ES256 / RS256 with the public key named by the token's
+  ``kid`` in the project's JWKS (``SUPABASE_JWKS_URL``, by default
+  ``$SUPABASE_URL/auth/v1/.well-known/jwks.json``), fetched in a worker thread, cached
+  for five minutes and fetched again when a token names a key not seen yet (rotation).
   ``sub`` (a UUID) is the user id; ``exp`` is required; ``aud`` must be
   ``authenticated`` when present (as Supabase issues it). The user's tier for rate
   limits comes from ``app_metadata.tier`` (which users cannot edit in Supabase), else
@@ -19,6 +23,7 @@ import hmac
 import uuid
 from typing import Any
 
+import anyio.to_thread
 import jwt
 from starlette.requests import Request
 
@@ -32,6 +37,10 @@ log = get_logger(__name__)
 SERVICE_KEY_HEADER = "X-GH-Service-Key"
 #: Leeway for clock skew between the token issuer and us.
 JWT_LEEWAY_SECONDS = 30
+#: Signing algorithms whose keys come from the JWKS (Supabase's asymmetric keys).
+ASYMMETRIC = ("ES256", "RS256")
+#: How long fetched keys are trusted before the JWKS is read again.
+JWKS_CACHE_SECONDS = 300
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,8 +78,16 @@ class Authenticator:
     def __init__(self, settings: Settings) -> None:
         self._service_secret = (settings.service_secret or "").encode()
         self._jwt_secret = settings.supabase_jwt_secret
+        url = settings.jwks_url
+        self._jwks = (
+            jwt.PyJWKClient(
+                url, cache_keys=True, lifespan=JWKS_CACHE_SECONDS, timeout=5, cooldown_duration=5
+            )
+            if url
+            else None
+        )
 
-    def authenticate(self, request: Request) -> Principal:
+    async def authenticate(self, request: Request) -> Principal:
         """The caller, or ApiError(401)."""
         key = request.headers.get(SERVICE_KEY_HEADER)
         if key is not None:
@@ -84,17 +101,43 @@ class Authenticator:
             scheme, _, token = authorization.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 raise _unauthorized("Authorization must be 'Bearer <token>'")
-            return self._user(token.strip())
+            return await self._user(token.strip())
         raise _unauthorized(f"authentication required ({SERVICE_KEY_HEADER} or Bearer token)")
 
-    def _user(self, token: str) -> Principal:
+    async def _verification_key(self, token: str) -> tuple[Any, str]:
+        """The key and algorithm that must have signed ``token``."""
+        try:
+            algorithm = str(jwt.get_unverified_header(token).get("alg"))
+        except jwt.InvalidTokenError:
+            raise _unauthorized("invalid token") from None
+        if algorithm in ASYMMETRIC:
+            if self._jwks is None:
+                raise _unauthorized(f"{algorithm} tokens are not accepted (no SUPABASE_JWKS_URL)")
+            jwks = self._jwks
+            try:
+                found = await anyio.to_thread.run_sync(jwks.get_signing_key_from_jwt, token)
+            except jwt.PyJWKClientConnectionError as exc:
+                log.warning("jwks_unreachable", error=str(exc)[:200])
+                raise ApiError(
+                    503,
+                    "the token's signing keys could not be fetched; try again",
+                    code="service_unavailable",
+                ) from None
+            except (jwt.PyJWKClientError, jwt.InvalidTokenError) as exc:
+                log.info("jwt_rejected", reason=type(exc).__name__)
+                raise _unauthorized("invalid token") from None
+            return found.key, algorithm
         if not self._jwt_secret:
             raise _unauthorized("user tokens are not accepted (SUPABASE_JWT_SECRET is not set)")
+        return self._jwt_secret, "HS256"
+
+    async def _user(self, token: str) -> Principal:
+        key, algorithm = await self._verification_key(token)
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
-                self._jwt_secret,
-                algorithms=["HS256"],
+                key,
+                algorithms=[algorithm],
                 options={"require": ["exp", "sub"], "verify_aud": False},
                 leeway=JWT_LEEWAY_SECONDS,
             )

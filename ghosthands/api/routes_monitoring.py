@@ -101,7 +101,7 @@ async def monitoring_health(call: Call[None, None]) -> Response:
     services: Services = call.services
     settings = services.settings
     database, schema, workers = await services.health_cache.get(lambda: _database_checks(services))
-    if workers is not None and not _is_operator(call):
+    if workers is not None and not await _is_operator(call):
         # Host names are for the service's operators, not for anyone who asks.
         workers = msgspec.structs.replace(
             workers, workers=[msgspec.structs.replace(w, host=None) for w in workers.workers]
@@ -147,7 +147,7 @@ async def monitoring_metrics(call: Call[None, None]) -> Response:
 async def monitoring_dashboard(call: Call[None, None]) -> Response:
     services: Services = call.services
     fleet = await _fleet_or_none(services)
-    if fleet is not None and not _is_operator(call):
+    if fleet is not None and not await _is_operator(call):
         fleet = msgspec.structs.replace(
             fleet, workers=[msgspec.structs.replace(w, host=None) for w in fleet.workers]
         )
@@ -180,10 +180,10 @@ async def _read_fleet(services: Services) -> FleetSnapshot | None:
         return None
 
 
-def _is_operator(call: Call[None, None]) -> bool:
+async def _is_operator(call: Call[None, None]) -> bool:
     """Whether a public route's caller nonetheless proved to be the service."""
     try:
-        return bool(call.services.auth.authenticate(call.request).is_service)
+        return bool((await call.services.auth.authenticate(call.request)).is_service)
     except ApiError:
         return False
 

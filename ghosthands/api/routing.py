@@ -109,7 +109,7 @@ def _wrap(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
         principal: Principal | None = None
         rate: RateState | None = None
         if endpoint.access != "public":
-            principal = services.auth.authenticate(request)
+            principal = await services.auth.authenticate(request)
             if endpoint.access == "service" and not principal.is_service:
                 raise ApiError(403, "this route is for the service caller only", code="forbidden")
             rate = await services.rate_limiter.hit(principal)
