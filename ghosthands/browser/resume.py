@@ -63,7 +63,8 @@ async def load_resume(
 ) -> ResumeFile:
     """The resume's bytes, at most ``GH_RESUME_MAX_BYTES``; JobFailure when unavailable.
 
-    ``owner`` is the job's user: a key in ``storage`` must lie in their folder.
+    ``owner`` is the job's user: a key (in ``storage``, or under ``GH_RESUME_DIR``)
+    must lie in their folder.
     """
     cap = settings.resume_max_bytes
     if ref.download_url:
@@ -73,6 +74,8 @@ async def load_resume(
     if key and storage is not None:
         return await _from_store(ref, field, key, owner, storage, cap)
     if key:
+        if owner is not None:  # one directory for every user: still only their folder
+            key = owned_key(field, key, owner)
         return await _from_directory(ref, key, settings, cap)
     raise JobFailure(
         ErrorCode.INVALID_INPUT,

@@ -9,6 +9,7 @@ status index full of dead entries) and read the plans PostgreSQL chooses.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -94,7 +95,11 @@ def test_claim_reads_the_claim_index_in_order_after_a_burst(database_url: str) -
         assert len(plans) >= 5, plans
         text = "\n".join(plans)
         assert "Index Scan using gh_jobs_claim_idx" in text, text
-        assert "Index Only Scan using gh_jobs_user_active_idx" in text, text
+        # The cap's count reads an index of active jobs: its own, or (when the statistics
+        # say almost nothing is active, as here) the heartbeat index of the same rows.
+        assert re.search(r"Index (Only )?Scan using gh_jobs_(user_active|heartbeat)_idx", text), (
+            text
+        )
         assert "Sort" not in text and "Seq Scan" not in text, text
         assert "gh_jobs_status_idx" not in text and "gh_jobs_user_created_idx" not in text
 

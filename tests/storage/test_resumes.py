@@ -191,3 +191,18 @@ async def test_without_a_store_gh_resume_dir_stays_confined(tmp_path: Path) -> N
         assert caught.value.code == ErrorCode.INVALID_INPUT
     with pytest.raises(JobFailure, match="GH_STORAGE_BACKEND"):
         await load_resume(ResumeRef(storage_path="ada/cv.pdf"), SETTINGS, NO_GUARD)
+
+
+async def test_a_jobs_user_reads_only_their_own_folder_of_gh_resume_dir(tmp_path: Path) -> None:
+    mine, theirs = uuid.uuid4(), uuid.uuid4()
+    for user in (mine, theirs):
+        (tmp_path / str(user)).mkdir()
+        (tmp_path / str(user) / "cv.pdf").write_bytes(PDF)
+    settings = load_settings({"GH_RESUME_DIR": str(tmp_path)})
+    own = ResumeRef(storage_path=f"{mine}/cv.pdf")
+    resume = await load_resume(own, settings, NO_GUARD, owner=mine)
+    assert resume.data == PDF
+    with pytest.raises(JobFailure, match="own folder") as caught:
+        other = ResumeRef(storage_path=f"{theirs}/cv.pdf")
+        await load_resume(other, settings, NO_GUARD, owner=mine)
+    assert caught.value.code == ErrorCode.INVALID_INPUT
