@@ -19,7 +19,9 @@ from ghosthands.jobs.contract import HandlerResult, HumanResolution, JobFailure
 from ghosthands.sample_site import SampleSite, create_app
 from ghosthands.sample_site.server import SiteServer
 from ghosthands.worker.testing import HumanScript, JobBench, TestJobContext
-from tests.llm.conftest import LocalServer, Recorded, Reply
+
+# model_server(respond): a scripted model endpoint on 127.0.0.1, closed after the test.
+from tests.llm.conftest import local_server as model_server  # noqa: F401
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -128,18 +130,3 @@ def resume_server() -> Iterator[str]:
 
 
 _resume_hosts: set[str] = set()
-
-
-@pytest.fixture
-def model_server() -> Iterator[Callable[[Callable[[Recorded], Reply]], LocalServer]]:
-    """``model_server(respond)``: a scripted model endpoint on 127.0.0.1, closed after."""
-    started: list[LocalServer] = []
-
-    def start(respond: Callable[[Recorded], Reply]) -> LocalServer:
-        server = LocalServer(respond)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.close()

@@ -214,15 +214,20 @@ def test_apply_through_serve_and_work_submits_exactly_the_profile(
     assert httpx.get(str(stack.api.base_url) + shot_url).status_code == 401
 
 
+@pytest.mark.parametrize("paused_cap", ["8", "0"], ids=["context-kept", "context-suspended"])
 def test_captcha_pauses_for_a_person_and_skip_continues_to_completion(
     start_stack: Callable[..., Stack],
     careers: tuple[SampleSite, SiteServer],
     database_url: str,
+    paused_cap: str,
 ) -> None:
+    """With GH_MAX_PAUSED_JOBS=0 the waiting job gives its browser context up (the worker
+    decides that, not the test) and goes on in a restored one."""
     site, server = careers
     receiver = Receiver()
     try:
-        stack = start_stack(GH_ALLOW_PRIVATE_NETWORKS="true")  # callbacks go to 127.0.0.1
+        # Callbacks go to 127.0.0.1.
+        stack = start_stack(GH_ALLOW_PRIVATE_NETWORKS="true", GH_MAX_PAUSED_JOBS=paused_cap)
         job_id = submit(stack, apply_body(server, "captcha", callback_url=receiver.url))
         paused = wait_status(stack, job_id, "paused")
 
@@ -248,9 +253,14 @@ def test_captcha_pauses_for_a_person_and_skip_continues_to_completion(
         assert needs_human["interaction"]["type"] == "captcha"
         assert needs_human["interaction"]["page_url"].endswith("/apply/captcha")
 
+        if paused_cap == "0":
+            stack.worker.wait_event("browser_suspended", job_id=job_id)
         resumed = stack.api.post(f"{V1}/valet/resume/{job_id}", json={"action": "skip"})
         assert resumed.status_code == 202, resumed.text
         done = wait_status(stack, job_id, "completed")
+        suspended = stack.worker.find_event("browser_suspended", job_id=job_id)
+        restored = stack.worker.find_event("browser_restored", job_id=job_id)
+        assert (suspended is not None, restored is not None) == (paused_cap == "0",) * 2
 
         [received] = site.received("captcha")
         assert received.fields == {"name": "Ada Lovelace", "email": "ada.lovelace@example.com"}
