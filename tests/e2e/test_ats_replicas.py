@@ -17,6 +17,7 @@ So a failure of the second test is the product's, not the fixture's.
 from __future__ import annotations
 
 import secrets
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -37,6 +38,7 @@ from ghosthands.sample_site.ats.model import COMPLETION_TOKENS, PROMPT_TOKENS
 from ghosthands.sample_site.ats.oracle import LEAVE_EMPTY, ORACLES
 from ghosthands.sample_site.ats.runner import (
     MODEL,
+    apply_body,
     describe,
     expected_cost_cents,
     run_application,
@@ -197,3 +199,28 @@ def test_application_through_serve_and_work(
     calls = len(outcome.billed_calls)
     assert outcome.cost_cents == expected_cost_cents(calls), report
     assert outcome.total_tokens == calls * (PROMPT_TOKENS + COMPLETION_TOKENS), report
+
+
+def test_the_same_applicant_again_replays_the_models_answers_through_the_worker(
+    stack: Stack, served: ServedReplicas, model: ScriptedModel
+) -> None:
+    """Learned replay as the worker wires it (its manual store): the applicant's second
+    application to the same posting submits right with no model call and no cost."""
+    replica = REPLICAS["lever"]
+    applicant = str(uuid.uuid4())
+    runs = [
+        run_application(
+            stack.api, served, replica, model, body=apply_body(served, replica, user_id=applicant)
+        )
+        for _ in range(2)
+    ]
+    report = "\n".join(describe(o) for o in runs)
+    first, again = runs
+    for outcome in runs:
+        assert outcome.status == "completed", report
+        assert outcome.score is not None and outcome.score.perfect, report
+    assert len(first.billed_calls) == 1, report
+    assert again.billed_calls == [] and again.cost_cents == 0, report
+    assert again.final["final_mode"] == "form_engine+manual", report
+    learned = again.final["result"]["data"]["answers_from_model"]
+    assert learned and all(entry.get("learned") is True for entry in learned), report
